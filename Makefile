@@ -1,0 +1,46 @@
+# Every target creates and uses its own virtual environment in .venv; nothing else is assumed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TORCH_STAMP := $(VENV)/.torch
+
+.PHONY: install train test test-torch torch lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+train: install
+	$(BIN)/lddl train configs/sin.yaml
+
+test: install
+	$(BIN)/python -m pytest
+
+# PyTorch is only the reference the tests compare against; pinned, because an unpinned
+# `pip install torch` pulls gigabytes of CUDA packages.
+$(TORCH_STAMP): | $(STAMP)
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	touch $@
+
+torch: $(TORCH_STAMP)
+
+# The whole suite with the live PyTorch comparisons required to run (they fail instead of skipping).
+test-torch: torch
+	LDDL_REQUIRE_TORCH=1 $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check lddl_cli tests benchmarks
+	$(BIN)/ruff format --check lddl_cli tests benchmarks
+
+bench: torch
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs

@@ -1,0 +1,102 @@
+"""Name -> class tables that the config uses to build layers, losses, initializers, optimizers
+and schedulers. One table per kind, snake_case names as in torch.nn / torch.optim /
+torch.nn.init, registered once here; lookups compare names by value and suggest the closest
+valid name on a typo.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator, Mapping
+
+
+class UnknownNameError(KeyError):
+    """A name that is not in a registry. ``str()`` lists the valid names and a suggestion."""
+
+    def __init__(self, kind: str, name: object, valid: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = valid
+        self.suggestion = closest(str(name), valid)
+        super().__init__(str(name))
+
+    def __str__(self) -> str:
+        hint = f"did you mean {self.suggestion!r}? " if self.suggestion else ""
+        return f"unknown {self.kind} {self.name!r}; {hint}allowed: {', '.join(self.valid)}"
+
+
+def closest(name: str, valid: list[str]) -> str | None:
+    """The valid name closest to ``name``, if any is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(name.lower(), valid, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class Registry(Mapping[str, Callable]):
+    """An explicit, read-only table from snake_case name to class or function."""
+
+    def __init__(self, kind: str, entries: dict[str, Callable], aliases: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self._entries = dict(entries)
+        self._aliases = dict(aliases or {})
+        for alias, target in self._aliases.items():
+            if target not in self._entries:
+                raise ValueError(f"alias {alias!r} points to unknown {kind} {target!r}")
+
+    def canonical(self, name: str) -> str:
+        """The registered name for ``name`` (resolving aliases); UnknownNameError otherwise."""
+        if not isinstance(name, str):
+            raise UnknownNameError(self.kind, name, self.names())
+        if name in self._entries:
+            return name
+        if name in self._aliases:
+            return self._aliases[name]
+        raise UnknownNameError(self.kind, name, self.names())
+
+    def __getitem__(self, name: str) -> Callable:
+        return self._entries[self.canonical(name)]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._entries or name in self._aliases)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def names(self) -> list[str]:
+        """Registered names, aliases excluded, in registration order."""
+        return list(self._entries)
+
+    def all_names(self) -> list[str]:
+        return list(self._entries) + list(self._aliases)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.names()})"
+
+
+# --- the tables -------------------------------------------------------------------------------
+# Imported at the bottom so that each module above can be read on its own.
+from . import init, layers, losses  # noqa: E402
+
+LAYERS = Registry(
+    "layer",
+    {
+        "linear": layers.Linear,
+        "relu": layers.ReLU,
+    },
+)
+
+LOSSES = Registry(
+    "loss",
+    {
+        "mse": losses.MSELoss,
+    },
+)
+
+INITIALIZERS = Registry(
+    "initializer",
+    {
+        "default": init.linear_default,
+    },
+)
