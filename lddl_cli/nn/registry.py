@@ -84,19 +84,47 @@ LAYERS = Registry(
     {
         "linear": layers.Linear,
         "relu": layers.ReLU,
+        "leaky_relu": layers.LeakyReLU,
+        "sigmoid": layers.Sigmoid,
+        "tanh": layers.Tanh,
+        "gelu": layers.GELU,
+        "elu": layers.ELU,
+        "silu": layers.SiLU,
+        "softplus": layers.Softplus,
+        "identity": layers.Identity,
+        "dropout": layers.Dropout,
+        "batch_norm1d": layers.BatchNorm1d,
+        "layer_norm": layers.LayerNorm,
     },
+    aliases={"batchnorm1d": "batch_norm1d", "layernorm": "layer_norm", "swish": "silu"},
 )
 
 LOSSES = Registry(
     "loss",
     {
         "mse": losses.MSELoss,
+        "l1": losses.L1Loss,
+        "huber": losses.HuberLoss,
+        "cross_entropy": losses.CrossEntropyLoss,
+        "bce_with_logits": losses.BCEWithLogitsLoss,
     },
+    aliases={"mae": "l1"},
 )
 
 INITIALIZERS = Registry(
     "initializer",
     {
         "default": init.linear_default,
+        "constant": init.constant,
+        "zeros": init.zeros,
+        "ones": init.ones,
+        "normal": init.normal,
+        "uniform": init.uniform,
+        "xavier_uniform": init.xavier_uniform,
+        "xavier_normal": init.xavier_normal,
+        "kaiming_uniform": init.kaiming_uniform,
+        "kaiming_normal": init.kaiming_normal,
+        "orthogonal": init.orthogonal,
     },
+    aliases={"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal"},
 )
