@@ -1,0 +1,333 @@
+"""The ``lddl`` command: thin Typer commands around plain functions.
+
+Every command goes through one exception boundary: an ``LddlError`` prints its ``lines()`` on
+stderr and exits with its ``exit_code`` (2 bad input, 1 run-time failure); any other exception
+prints one ``internal error: ...`` line and exits 1 (the traceback only with ``LDDL_DEBUG=1``);
+Ctrl-C exits 130. Heavy modules (NumPy, matplotlib, pydantic, the config, the trainer) are
+imported inside the commands, so ``lddl --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="lddl",
+    help="Train small neural networks written from scratch in NumPy, from a YAML config.",
+    epilog="Examples:\n\n\b\n"
+    "  lddl data sin --out data\n"
+    "  lddl data sin --grid --n 500 --noise 0 --out data\n"
+    "  lddl train configs/sin.yaml\n"
+    "  lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0\n"
+    "  lddl COMMAND --help",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Write example data sets.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(data_app, name="data")
+
+
+def _examples(*commands: str) -> str:
+    """An epilog listing example commands, kept verbatim by the help formatter (the \\b marker)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def boundary(command):
+    """Turn lddl's errors into stderr lines + exit codes; never show a traceback unless LDDL_DEBUG=1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .errors import LddlError
+
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except LddlError as error:
+            for line in error.lines():
+                _stderr(line)
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            _stderr("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as error:
+            if os.environ.get("LDDL_DEBUG") == "1":
+                traceback.print_exc(file=sys.stderr)
+            message = " ".join(str(error).split()) or type(error).__name__
+            _stderr(f"internal error: {type(error).__name__}: {message}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lddl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Train small neural networks written from scratch in NumPy, from a YAML config."""
+
+
+# --- train ------------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl train configs/sin.yaml",
+        "lddl train configs/sin.yaml --out runs/try --set optimizer.lr=0.005 --set train.epochs=200",
+        "lddl train configs/adam.yaml --quiet",
+    )
+)
+@boundary
+def train(
+    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key, e.g. --set optimizer.lr=0.001 (repeatable)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No table, no progress: only the summary.")
+    ] = False,
+) -> None:
+    """Validate CONFIG and its data, train, write the run directory and print a summary."""
+    from .config import load_config
+    from .progress import make_progress
+    from .summary import summary_rows, summary_table
+    from .train import Trainer, fit_and_write
+
+    cfg = load_config(config, list(set_ or []))
+    out_dir = out if out is not None else Path("runs") / cfg.name
+    console = _console()
+    trainer = Trainer(cfg)
+    if not quiet:
+        console.print(summary_table(summary_rows(trainer.model, trainer.layers), f"{cfg.name}: model"))
+    progress = make_progress(console, quiet)
+    if progress is not None:
+        trainer.callbacks.append(progress)
+    try:
+        history = fit_and_write(trainer, out_dir)
+    finally:
+        if hasattr(progress, "close"):
+            progress.close()
+    last = history.records[-1]
+    lines = [
+        f"trained {cfg.name}: {trainer.epoch} epochs, {history.steps} steps in {history.seconds:.2f} s "
+        f"({history.steps_per_second:,.0f} steps/s)" + (" (stopped early)" if history.stopped_early else ""),
+        f"final train loss {last.train_loss:.6g}"
+        + ("" if history.final_val_loss is None else f", val loss {history.final_val_loss:.6g}")
+        + ("" if history.best_epoch is None else f" (best epoch {history.best_epoch})"),
+    ]
+    lines += [f"wrote {path}" for path in history.paths.values()]
+    for line in lines:
+        console.print(line, soft_wrap=True)
+
+
+# --- predict ----------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0",
+        "lddl predict --weights runs/sin/model.npz --input data/val_x.npy --output pred.csv",
+    )
+)
+@boundary
+def predict(
+    weights: Annotated[Path, typer.Option("--weights", "-w", help="A model.npz written by lddl train.")],
+    x: Annotated[
+        list[float] | None, typer.Option("--x", help="An input value for a 1-input model (repeatable).")
+    ] = None,
+    input_: Annotated[
+        Path | None, typer.Option("--input", "-i", help="Inputs as .npy or .csv (N, in).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write predictions to .npy or .csv instead of printing."),
+    ] = None,
+) -> None:
+    """Predict with a weights file alone (the model is rebuilt from its metadata)."""
+    import numpy as np
+
+    from .errors import UsageError
+    from .predict import load_model, read_input, write_output
+    from .predict import predict as run_predict
+
+    if bool(x) == (input_ is not None):
+        raise UsageError("give either --x values or --input FILE (exactly one of them)")
+    model, _ = load_model(weights)
+    inputs = np.array(x, dtype=float).reshape(-1, 1) if x else read_input(input_)
+    y = run_predict(model, inputs)
+    if output is not None:
+        write_output(output, y)
+        typer.echo(f"wrote {len(y)} predictions to {output}")
+        return
+    rows = y.reshape(len(y), -1)
+    for xi, yi in zip(inputs.reshape(len(inputs), -1), rows, strict=True):
+        typer.echo(" ".join(f"{v:.6g}" for v in xi) + " -> " + " ".join(f"{v:.6g}" for v in yi))
+
+
+# --- plot -------------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl plot runs/sin",
+        "lddl plot --weights runs/sin/model.npz --x data/x.npy --y data/y.npy --out fit.png",
+    )
+)
+@boundary
+def plot(
+    run_dir: Annotated[Path | None, typer.Argument(help="A run directory written by lddl train.")] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", "-w", help="A model.npz instead of a run.")
+    ] = None,
+    x: Annotated[
+        Path | None, typer.Option("--x", help="Data inputs (.npy/.csv) to draw with --weights.")
+    ] = None,
+    y: Annotated[
+        Path | None, typer.Option("--y", help="Data targets (.npy/.csv) to draw with --weights.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="The fit PNG to write.")] = None,
+) -> None:
+    """Redraw fit.png and loss.png of RUN_DIR, or the fit of a weights file."""
+    from .errors import UsageError
+    from .plots import plot_run, plot_weights
+
+    if (run_dir is None) == (weights is None):
+        raise UsageError("give either RUN_DIR or --weights FILE (exactly one of them)")
+    if run_dir is not None:
+        if x is not None or y is not None:
+            raise UsageError("--x/--y go with --weights; a run directory plots its own data")
+        paths = plot_run(run_dir, out)
+    else:
+        paths = plot_weights(weights, x, y, out)
+    for path in paths:
+        typer.echo(f"wrote {path}")
+
+
+# --- check ------------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl check configs/sin.yaml",
+        "lddl check configs/sin.yaml --set train.batch_size=8",
+    )
+)
+@boundary
+def check(
+    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key (repeatable).")
+    ] = None,
+) -> None:
+    """Validate CONFIG and its data without training; report every problem at once (exit 0 or 2)."""
+    from .config import load_config
+    from .datafiles import load_dataset
+
+    cfg = load_config(config, list(set_ or []))
+    dataset = load_dataset(cfg)
+    val = "" if dataset.val_x is None else f", validation {dataset.val_x.shape[0]} rows"
+    typer.echo(f"{config}: ok (x {tuple(dataset.x.shape)}, y {tuple(dataset.y.shape)}{val})")
+
+
+# --- summary ----------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl summary configs/sin.yaml",
+        "lddl summary runs/sin/model.npz",
+    )
+)
+@boundary
+def summary(
+    target: Annotated[Path, typer.Argument(help="A YAML config or a model.npz weights file.")],
+) -> None:
+    """Table of the layers: output shape, parameter count, initializers."""
+    from .summary import summary_rows, summary_table
+
+    if target.suffix.lower() == ".npz":
+        from .predict import load_model
+
+        model, metadata = load_model(target)
+        layers = metadata["model"]["layers"]
+        title = f"{target}: {metadata.get('config', {}).get('name', 'model')}"
+    else:
+        import numpy as np
+
+        from .config import build_model, load_config, resolve_layers
+
+        cfg = load_config(target)
+        layers = resolve_layers(cfg)
+        model = build_model(layers, cfg.dtype, np.random.default_rng(cfg.seed))
+        title = f"{cfg.name}: model"
+    _console().print(summary_table(summary_rows(model, layers), title))
+
+
+# --- data -------------------------------------------------------------------------------------
+@data_app.command(
+    "sin",
+    epilog=_examples(
+        "lddl data sin --out data                           # x.npy, y.npy: 200 noisy points",
+        "lddl data sin --grid --n 500 --noise 0 --out data  # val_x.npy, val_y.npy",
+    ),
+)
+@boundary
+def data_sin(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the .npy files into.")],
+    n: Annotated[int, typer.Option("--n", help="Number of points.")] = 200,
+    noise: Annotated[
+        float, typer.Option("--noise", help="Uniform noise amplitude: U[-noise, noise).")
+    ] = 0.05,
+    grid: Annotated[
+        bool, typer.Option("--grid", help="Write val_x.npy / val_y.npy (the validation grid).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the noise.")] = 0,
+) -> None:
+    """y = 2 sin(x) + U[-noise, noise) on x evenly spaced over [-pi, pi], as (N, 1) arrays."""
+    from .datasets import write_sine
+
+    for path in write_sine(out, n, noise, grid=grid, seed=seed):
+        typer.echo(f"wrote {path}")
+
+
+# --- schema -----------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl schema > lddl.schema.json",
+    )
+)
+@boundary
+def schema() -> None:
+    """Print the config's JSON Schema (for editor autocompletion and validation)."""
+    import json
+
+    from .config import schema_json
+
+    typer.echo(json.dumps(schema_json(), indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

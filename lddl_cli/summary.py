@@ -1,0 +1,77 @@
+"""Model summary: one row per layer with its output shape, parameter count and initializers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    index: int
+    layer: str
+    output_shape: str
+    parameters: int
+    init: str
+
+
+def input_width(model) -> int:
+    """Number of input columns the model expects (from its first layer that fixes a width)."""
+    for layer in model:
+        for attribute in ("in_features", "num_features"):
+            value = getattr(layer, attribute, None)
+            if isinstance(value, int):
+                return value
+        shape = getattr(layer, "normalized_shape", None)
+        if shape is not None:
+            return int(np.prod(shape))
+    raise ValueError("the model has no layer that fixes its input width")
+
+
+def _init_name(spec) -> str:
+    if spec is None:
+        return "default"
+    if isinstance(spec, str):
+        return spec
+    hyper = ", ".join(f"{k}={v}" for k, v in spec.items() if k != "type")
+    return f"{spec.get('type', '?')}({hyper})" if hyper else str(spec.get("type", "?"))
+
+
+def summary_rows(model, layers: list[dict]) -> list[LayerRow]:
+    """Rows for ``model`` built from the resolved ``layers``; shapes traced with one row in eval mode."""
+    dtype = model.parameters()[0].dtype if model.parameters() else np.float32
+    x = np.zeros((1, input_width(model)), dtype=dtype)
+    was_training = model.training
+    model.eval()
+    rows = []
+    try:
+        for index, (layer, spec) in enumerate(zip(model, layers, strict=True)):
+            spec = spec if isinstance(spec, dict) else {"type": spec}
+            x = layer.forward(x)
+            count = sum(p.size for p in layer.parameters())
+            init = ""
+            if count:
+                weight = _init_name(spec.get("weight_init"))
+                bias = _init_name(spec.get("bias_init"))
+                init = weight if weight == bias else f"weight {weight}, bias {bias}"
+            shape = "(N, " + ", ".join(str(d) for d in x.shape[1:]) + ")"
+            rows.append(LayerRow(index, repr(layer), shape, count, init))
+    finally:
+        model.train(was_training)
+    return rows
+
+
+def summary_table(rows: list[LayerRow], title: str):
+    """A Rich table of ``rows`` with a total-parameters caption."""
+    from rich.table import Table
+
+    table = Table(title=title, caption=f"{sum(r.parameters for r in rows):,} trainable parameters")
+    table.add_column("#", justify="right")
+    table.add_column("layer")
+    table.add_column("output shape")
+    table.add_column("parameters", justify="right")
+    table.add_column("init")
+    for row in rows:
+        table.add_row(str(row.index), row.layer, row.output_shape, f"{row.parameters:,}", row.init)
+    return table

@@ -1,0 +1,437 @@
+"""The training run: ``train(config, out_dir, callbacks) -> History``. Never prints, never exits.
+
+Randomness: ONE ``np.random.Generator`` from ``np.random.default_rng(config.seed)`` is drawn from,
+in this order: (1) parameter initialization (``build_model``), (2) the ``data.train_size``
+subset, (3) the ``data.val_fraction`` split, (4) the DataLoader's shuffling (a new permutation
+per epoch), (5) dropout masks (dropout layers hold the same generator). Same config and seed,
+same run.
+
+The per-step hot path is forward, loss, backward, optional clip, ONE vectorized finiteness
+check (loss + sum of the flat gradient buffer), optimizer step and zero_grad. Metrics are a
+running sum of Python floats; callbacks run once per epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, nn
+from .errors import TrainingError
+
+METADATA_FORMAT = 1
+GRID_POINTS = 500
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a progress display needs to know before the first epoch."""
+
+    name: str
+    epochs: int
+    start_epoch: int
+    steps_per_epoch: int
+    train_rows: int
+    val_rows: int
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One row of metrics.csv. ``seconds`` is the wall time since the run started."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    lr: float
+    seconds: float
+    steps_per_second: float
+
+
+@dataclass
+class History:
+    """The outcome of a run: per-epoch records and what was written."""
+
+    records: list[EpochRecord] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    restored_best: bool = False
+    final_val_loss: float | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def final_train_loss(self) -> float | None:
+        return self.records[-1].train_loss if self.records else None
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class TrainData:
+    x: np.ndarray
+    y: np.ndarray
+    val_x: np.ndarray | None
+    val_y: np.ndarray | None
+
+
+def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
+    """Apply the ``train_size`` subset, then the ``val_fraction`` split (rng steps 2 and 3)."""
+    x, y = dataset.x, dataset.y
+    if config.data.train_size is not None and config.data.train_size < len(x):
+        index = nn.random_subset(len(x), config.data.train_size, rng)
+        x, y = x[index], y[index]
+    val_x, val_y = dataset.val_x, dataset.val_y
+    if val_x is None and config.data.val_fraction > 0:
+        train_index, val_index = nn.train_val_split(len(x), config.data.val_fraction, rng)
+        x, y, val_x, val_y = x[train_index], y[train_index], x[val_index], y[val_index]
+    return TrainData(x, y, val_x, val_y)
+
+
+def prepare(config):
+    """(rng, resolved layers, model, data): steps 1 to 3 of the rng order, shared with ``lddl plot``."""
+    from .config import build_model, resolve_layers
+    from .datafiles import load_dataset
+
+    rng = np.random.default_rng(config.seed)
+    layers = resolve_layers(config)
+    model = build_model(layers, config.dtype, rng)
+    data = split_data(load_dataset(config), config, rng)
+    return rng, layers, model, data
+
+
+class Trainer:
+    """A training run with explicit state: epoch, best weights, history, optimizer, scheduler, rng.
+
+    ``fit()`` runs the remaining epochs; everything a resumable checkpoint needs is an attribute.
+    """
+
+    def __init__(self, config, callbacks=()) -> None:
+        from .config import build_loss, build_optimizer, build_scheduler
+
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.rng, self.layers, self.model, self.data = prepare(config)
+        self.parameters = self.model.parameters()
+        self.loss_fn = build_loss(config.loss)
+        self.optimizer = build_optimizer(config.optimizer, self.parameters)
+        self.scheduler = build_scheduler(config.scheduler, self.optimizer)
+        # The optimizer packed the parameters already; this returns the same flat buffers.
+        self.flat = nn.pack_parameters(self.parameters)
+        train = config.train
+        self.loader = nn.DataLoader(
+            nn.ArrayDataset(self.data.x, self.data.y),
+            batch_size=train.batch_size,
+            shuffle=train.shuffle,
+            drop_last=train.drop_last,
+            rng=self.rng,
+        )
+        self.epoch = 0  # epochs completed
+        self.batch = 0  # batches completed in the current epoch (for diagnostics)
+        self.history = History()
+        self.best_loss = math.inf
+        self.best_state: dict[str, np.ndarray] | None = None
+        self.bad_epochs = 0
+        self.elapsed = 0.0
+        # Finite weights as of the last epoch end: a finite gradient times a huge lr can overflow
+        # the weights themselves, and no non-finite weight may ever be written.
+        self.good_weights = self.flat.data.copy()
+
+    # --- one epoch ---------------------------------------------------------------------------
+    def train_epoch(self) -> tuple[float, int]:
+        """One pass over the loader: (mean batch loss, steps). Raises TrainingError on non-finite values."""
+        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+        grad = self.flat.grad
+        clip = self.config.train.grad_clip
+        parameters = self.parameters
+        total = 0.0
+        steps = 0
+        model.train()
+        for xb, yb in self.loader:
+            loss = loss_fn(model(xb), yb)
+            model.backward(loss_fn.backward())
+            if clip is not None:
+                nn.clip_grad_norm(parameters, clip)
+            # One vectorized check; a non-finite sum is confirmed element-wise (it may be an overflow).
+            if not math.isfinite(loss + grad.sum()) and self._non_finite(loss):
+                self.batch = steps
+                raise self._failure(xb, yb, loss)
+            optimizer.step()
+            optimizer.zero_grad()
+            total += loss
+            steps += 1
+        self.batch = 0
+        return (total / steps if steps else math.nan), steps
+
+    def validate(self) -> float | None:
+        """Loss on the validation set in eval mode (None without a validation set)."""
+        if self.data.val_x is None:
+            return None
+        self.model.eval()
+        try:
+            loss = self.loss_fn(self.model(self.data.val_x), self.data.val_y)
+        finally:
+            self.model.train()
+        return float(loss)
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def _step_scheduler(self, train_loss: float, val_loss: float | None) -> None:
+        if self.scheduler is None:
+            return
+        if isinstance(self.scheduler, nn.ReduceLROnPlateau):
+            self.scheduler.step(val_loss if val_loss is not None else train_loss)
+        else:
+            self.scheduler.step()
+
+    def _early_stopping(self, monitored: float) -> bool:
+        """Track the best epoch; True when patience has run out."""
+        stopping = self.config.train.early_stopping
+        if stopping is None:
+            return False
+        if monitored < self.best_loss - stopping.min_delta:
+            self.best_loss = monitored
+            self.history.best_epoch = self.epoch
+            self.bad_epochs = 0
+            if stopping.restore_best:
+                self.best_state = self.model.state_dict()
+            return False
+        self.bad_epochs += 1
+        return self.bad_epochs >= stopping.patience
+
+    # --- the run -----------------------------------------------------------------------------
+    def fit(self) -> History:
+        train = self.config.train
+        info = RunInfo(
+            name=self.config.name,
+            epochs=train.epochs,
+            start_epoch=self.epoch,
+            steps_per_epoch=len(self.loader),
+            train_rows=len(self.data.x),
+            val_rows=0 if self.data.val_x is None else len(self.data.val_x),
+        )
+        for callback in self.callbacks:
+            callback.on_train_begin(info)
+        start = time.perf_counter() - self.elapsed
+        while self.epoch < train.epochs:
+            epoch_start = time.perf_counter()
+            lr = self.lr
+            train_loss, steps = self.train_epoch()
+            val_loss = self.validate()
+            self.epoch += 1
+            now = time.perf_counter()
+            self.elapsed = now - start
+            self.history.steps += steps
+            record = EpochRecord(
+                epoch=self.epoch,
+                train_loss=train_loss,
+                val_loss=val_loss,
+                lr=lr,
+                seconds=self.elapsed,
+                steps_per_second=steps / max(now - epoch_start, 1e-9),
+            )
+            self.history.records.append(record)
+            if np.isfinite(self.flat.data).all():
+                np.copyto(self.good_weights, self.flat.data)
+            self._step_scheduler(train_loss, val_loss)
+            stop = self._early_stopping(val_loss if val_loss is not None else train_loss)
+            for callback in self.callbacks:
+                callback.on_epoch_end(record)
+            if stop:
+                self.history.stopped_early = True
+                break
+        self.history.seconds = self.elapsed
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+            self.history.restored_best = True
+        self.history.final_val_loss = self.validate()
+        return self.history
+
+    # --- the finite guard (cold path) --------------------------------------------------------
+    def _non_finite(self, loss: float) -> bool:
+        return not (math.isfinite(loss) and np.isfinite(self.flat.grad).all())
+
+    def _failure(self, xb: np.ndarray, yb: np.ndarray, loss: float) -> TrainingError:
+        where = self._locate_non_finite(xb, yb)
+        return TrainingError(
+            f"training diverged at epoch {self.epoch + 1}, batch {self.batch + 1}: loss {loss!r}; "
+            f"first non-finite value: {where}; the update was not applied. "
+            "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
+        )
+
+    def _locate_non_finite(self, xb: np.ndarray, yb: np.ndarray) -> str:
+        """Name the first layer whose weights, output or gradient is non-finite on this batch."""
+        layers = list(self.model)
+        for i, layer in enumerate(layers):
+            for name, p in layer.named_parameters():
+                if not np.isfinite(p.data).all():
+                    return f"{name} of layer {i} ({type(layer).__name__}) is already non-finite"
+        if not np.isfinite(xb).all():
+            return "the input batch"
+        if not np.isfinite(yb).all():
+            return "the target batch"
+        h = xb
+        for i, layer in enumerate(layers):
+            h = layer.forward(h)
+            if not np.isfinite(h).all():
+                return f"output of layer {i} ({type(layer).__name__})"
+        loss = self.loss_fn(h, yb)
+        if not np.all(np.isfinite(loss)):
+            return f"the loss ({type(self.loss_fn).__name__})"
+        g = self.loss_fn.backward()
+        if not np.isfinite(g).all():
+            return f"gradient of the loss ({type(self.loss_fn).__name__})"
+        self.optimizer.zero_grad()
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            g = layer.backward(g)
+            bad = [name for name, p in layer.named_parameters() if not np.isfinite(p.grad).all()]
+            if bad or not np.isfinite(g).all():
+                what = f"gradient of {bad[0]}" if bad else "input gradient"
+                return f"{what} of layer {i} ({type(layer).__name__})"
+        return "the gradient after clipping"
+
+    def restore_last_good(self) -> None:
+        """Put back the weights of the last epoch end if the current ones are not all finite."""
+        if not np.isfinite(self.flat.data).all():
+            self.flat.data[...] = self.good_weights
+
+
+# --- writing the run directory ------------------------------------------------------------
+def metadata(trainer: Trainer, history: History) -> dict:
+    """The ``__lddl__`` JSON of model.npz (format 1)."""
+    config = trainer.config
+    return {
+        "format": METADATA_FORMAT,
+        "lddl_version": __version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "dtype": config.dtype,
+        "seed": config.seed,
+        "model": {"layers": trainer.layers},
+        "config": config.resolved(),
+        "metrics": {
+            "epochs": trainer.epoch,
+            "steps": history.steps,
+            "seconds": history.seconds,
+            "final_train_loss": _finite_or_none(history.final_train_loss),
+            "final_val_loss": _finite_or_none(history.final_val_loss),
+            "best_epoch": history.best_epoch,
+            "stopped_early": history.stopped_early,
+            "restored_best": history.restored_best,
+        },
+    }
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def metrics_csv(records: list[EpochRecord]) -> str:
+    lines = ["epoch,train_loss,val_loss,lr,seconds"]
+    for r in records:
+        val = "" if r.val_loss is None else repr(r.val_loss)
+        lines.append(f"{r.epoch},{r.train_loss!r},{val},{r.lr!r},{r.seconds:.6f}")
+    return "\n".join(lines) + "\n"
+
+
+def read_metrics_csv(path: Path) -> dict[str, np.ndarray]:
+    """Columns of a metrics.csv as float arrays (empty val_loss cells become NaN)."""
+    text = path.read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    rows = [[float(cell) if cell else math.nan for cell in line.split(",")] for line in text[1:] if line]
+    table = np.array(rows, dtype=float).reshape(len(rows), len(header))
+    return {name: table[:, i] for i, name in enumerate(header)}
+
+
+def _write_text(path: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    nn.state.atomic_write(path, lambda fh: fh.write(data))
+
+
+def fit_plot(model, data: TrainData, title: str):
+    """The fit figure for a model with a 1-D input and a real-valued output, else None."""
+    from . import plots
+    from .predict import predict
+
+    if data.x.shape[1] != 1 or not np.issubdtype(data.y.dtype, np.floating):
+        return None
+    xs = [data.x] + ([data.val_x] if data.val_x is not None else [])
+    lo = min(float(a.min()) for a in xs)
+    hi = max(float(a.max()) for a in xs)
+    grid = np.linspace(lo, hi, GRID_POINTS).reshape(-1, 1)
+    pred = predict(model, grid)
+    return plots.fit_figure(grid, pred, data.x, data.y, data.val_x, data.val_y, title=title)
+
+
+def loss_plot(records_or_columns, title: str):
+    from . import plots
+
+    if isinstance(records_or_columns, dict):
+        c = records_or_columns
+        return plots.loss_figure(c["epoch"], c["train_loss"], c.get("val_loss"), title=title)
+    records = records_or_columns
+    val = [math.nan if r.val_loss is None else r.val_loss for r in records]
+    return plots.loss_figure([r.epoch for r in records], [r.train_loss for r in records], val, title=title)
+
+
+def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Path]:
+    """Write model.npz, config.yaml, metrics.csv, loss.png and (1-D input) fit.png, each atomically."""
+    import yaml
+
+    from . import plots
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "model": out_dir / "model.npz",
+        "config": out_dir / "config.yaml",
+        "metrics": out_dir / "metrics.csv",
+    }
+    nn.save_state(paths["model"], trainer.model.state_dict(), metadata(trainer, history))
+    _write_text(paths["config"], yaml.safe_dump(trainer.config.resolved(), sort_keys=False))
+    _write_text(paths["metrics"], metrics_csv(history.records))
+    if history.records:
+        paths["loss"] = plots.save_png(
+            loss_plot(history.records, f"{trainer.config.name}: loss"), out_dir / "loss.png"
+        )
+    figure = fit_plot(trainer.model, trainer.data, f"{trainer.config.name}: fit")
+    if figure is not None:
+        paths["fit"] = plots.save_png(figure, out_dir / "fit.png")
+    return paths
+
+
+def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
+    """Run ``trainer`` to the end and write the run directory; see ``train``."""
+    out_dir = Path(out_dir)
+    try:
+        history = trainer.fit()
+    except TrainingError:
+        trainer.history.seconds = trainer.elapsed
+        trainer.restore_last_good()
+        try:
+            write_run(trainer, trainer.history, out_dir)
+        except nn.state.StateError:  # e.g. non-finite running statistics: keep nothing rather than NaN
+            pass
+        raise
+    history.paths = write_run(trainer, history, out_dir)
+    for callback in trainer.callbacks:
+        callback.on_train_end(history)
+    return history
+
+
+def train(config, out_dir: str | Path, callbacks=()) -> History:
+    """Train ``config`` and write the run directory ``out_dir``; return the History.
+
+    On a non-finite loss or gradient the run stops before the update, the last good weights
+    and the metrics so far are written, and TrainingError is raised.
+    """
+    return fit_and_write(Trainer(config, callbacks), out_dir)
