@@ -1,0 +1,389 @@
+"""Reading a weights file (``model.npz``) as untrusted input: inspect, then load, never unpickle.
+
+A weights file is a zip archive of ``NAME.npy`` members (one per ``state_dict`` key) plus
+``__lddl__.npy``, a 0-d unicode array of JSON metadata (see SPEC "Files"). Everything in it is
+checked before anything large is allocated or anything is built:
+
+1. the zip directory: member names (``KEY.npy``, no folders, no duplicates), compression
+   (stored or deflate, no encryption) and the declared uncompressed sizes against
+   ``MAX_MEMBER_BYTES`` / ``MAX_TOTAL_BYTES`` -- a DEFLATE bomb is refused here, and a member
+   that lies about its size cannot inflate past the declared size (zipfile stops there, and the
+   CRC check then fails);
+2. each member is read fully (the CRC is verified), its ``.npy`` header parsed without pickle,
+   and its shape x itemsize compared with the bytes present before the array is made;
+3. dtypes: parameters are float32/float64 and finite (count and first index otherwise), the
+   metadata is a 0-d unicode array holding a JSON object;
+4. the metadata schema (``format``, ``dtype``, ``model.layers``) and, before the model is built,
+   that the layer sizes it declares cannot allocate more than the file holds;
+5. the state is compared key by key with the rebuilt model: each missing, unexpected or
+   mis-shaped key is one problem naming the layer and both shapes.
+
+Every problem becomes one line ``FILE: KEY: what is wrong`` of a :class:`WeightsFileError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import math
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LddlError, WeightsError
+
+METADATA_KEY = "__lddl__"
+FORMAT_VERSION = 1
+MAX_MEMBERS = 4096
+MAX_MEMBER_BYTES = 256 * 2**20
+MAX_TOTAL_BYTES = 256 * 2**20
+MAX_HEADER_CHARS = 10_000
+PARAMETER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# Errors that the zip and npy readers raise on malformed input (zlib.error for a corrupt
+# DEFLATE stream, BadZipFile for a CRC or header mismatch, EOFError for a short member).
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    OverflowError,
+    RecursionError,
+    UnicodeDecodeError,
+    NotImplementedError,
+    RuntimeError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
+class WeightsFileError(WeightsError):
+    """Every problem found in one weights file, one ``FILE: KEY: message`` line each."""
+
+    def __init__(self, path: str | os.PathLike, problems: list[tuple[str, str]]) -> None:
+        if not problems:
+            raise ValueError("WeightsFileError needs at least one problem")
+        self.path = str(path)
+        self.problems = list(problems)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [
+            ": ".join(part for part in (self.path, key, message) if part) for key, message in self.problems
+        ]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The checked content of a weights file: arrays by ``state_dict`` key, and the metadata."""
+
+    state: dict[str, np.ndarray]
+    metadata: dict
+
+
+def read_weights(path: str | os.PathLike) -> Weights:
+    """Read and check a weights file without building the model (steps 1-4 above).
+
+    Raises WeightsFileError for anything wrong, never another exception for malformed content.
+    """
+    path = Path(path)
+    fail = _Failer(path)
+    if not path.exists():
+        fail("", "no such file")
+    if path.is_dir():
+        fail("", "is a directory, expected a weights file (.npz)")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        fail("", f"not a weights file: cannot read it as an .npz (zip) archive ({_describe(error)})")
+    with archive:
+        members = _check_directory(archive, fail)
+        state: dict[str, np.ndarray] = {}
+        metadata: dict | None = None
+        problems: list[tuple[str, str]] = []
+        for key, info in members.items():
+            try:
+                array = _read_member(archive, info, key)
+                if key == METADATA_KEY:
+                    metadata = _parse_metadata(array)
+                else:
+                    state[key] = _check_parameter(array)
+            except _Problem as problem:
+                problems.append((problem.key or key, problem.message))
+        if problems:
+            raise WeightsFileError(path, problems)
+    if metadata is None:
+        fail(METADATA_KEY, "missing; this is not a weights file written by lddl train")
+    return Weights(state=state, metadata=metadata)
+
+
+def load_model(path: str | os.PathLike):
+    """(model in eval mode, metadata) from a weights file: read, check, rebuild, load strictly."""
+    from . import config as config_module
+
+    path = Path(path)
+    weights = read_weights(path)
+    layers = weights.metadata["model"]["layers"]
+    dtype = weights.metadata["dtype"]
+    _check_allocation(path, layers, weights.state)
+    try:
+        model = config_module.build_model(layers, dtype, np.random.default_rng(0))
+    except LddlError as error:
+        lines = [line.split(": ", 1)[-1] for line in error.lines()]
+        raise WeightsFileError(path, [(f"{METADATA_KEY}.model.layers", line) for line in lines]) from None
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise WeightsFileError(path, [(f"{METADATA_KEY}.model.layers", _describe(error))]) from None
+    expected = model.state_dict()
+    problems = compare_state(layers, expected, weights.state)
+    if problems:
+        raise WeightsFileError(path, problems)
+    model.load_state_dict(weights.state, strict=True)
+    model.eval()
+    return model, weights.metadata
+
+
+def compare_state(
+    layers: list[dict], expected: dict[str, np.ndarray], state: dict[str, np.ndarray]
+) -> list[tuple[str, str]]:
+    """One (key, message) per missing, unexpected or mis-shaped key, naming the layer and shapes."""
+    problems: list[tuple[str, str]] = []
+    unexpected = [key for key in state if key not in expected]
+    for key, target in expected.items():
+        layer = _layer_name(layers, key)
+        if key not in state:
+            hint = _did_you_mean(key, unexpected)
+            problems.append((key, f"missing array for {layer}, expected shape {target.shape}{hint}"))
+        elif state[key].shape != target.shape:
+            problems.append((key, f"{layer} expects shape {target.shape}, the file holds {state[key].shape}"))
+    missing = [key for key in expected if key not in state]
+    for key in unexpected:
+        hint = _did_you_mean(key, missing)
+        problems.append(
+            (key, f"unexpected array of shape {state[key].shape}; the model has no such key{hint}")
+        )
+    return problems
+
+
+# --- the checks -------------------------------------------------------------------------------
+class _Problem(Exception):
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+class _Failer:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, key: str, message: str):
+        raise WeightsFileError(self.path, [(key, message)])
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _check_directory(archive: zipfile.ZipFile, fail) -> dict[str, zipfile.ZipInfo]:
+    """Member name -> ZipInfo, after checking names, compression and declared sizes."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        fail("", f"holds {len(infos)} members; at most {MAX_MEMBERS} are allowed")
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    problems = []
+    for info in infos:
+        name = info.filename
+        key = name[: -len(".npy")] if name.endswith(".npy") else name
+        if not name.endswith(".npy") or not key or "/" in name or "\\" in name or "\x00" in name:
+            problems.append((name, "unexpected member; a weights file holds only KEY.npy arrays"))
+        elif key in members:
+            problems.append((key, "duplicate member"))
+        elif info.flag_bits & 0x1:
+            problems.append((key, "encrypted member; weights files are not encrypted"))
+        elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            problems.append(
+                (key, f"unsupported compression method {info.compress_type}; allowed: stored, deflate")
+            )
+        elif info.file_size > MAX_MEMBER_BYTES:
+            limit = MAX_MEMBER_BYTES
+            problems.append(
+                (key, f"declares {info.file_size} bytes uncompressed; the limit is {limit} bytes")
+            )
+        else:
+            members[key] = info
+            total += info.file_size
+    if problems:
+        raise WeightsFileError(fail.path, problems)
+    if total > MAX_TOTAL_BYTES:
+        fail("", f"members declare {total} bytes uncompressed in total; the limit is {MAX_TOTAL_BYTES} bytes")
+    return members
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> np.ndarray:
+    """The array in one member: the bytes read in full (CRC checked), the header checked first."""
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(info.file_size + 1)
+    except _READ_ERRORS as error:
+        raise _Problem(f"corrupt member ({_describe(error)})") from None
+    if len(data) != info.file_size:
+        raise _Problem(f"corrupt member: {len(data)} bytes instead of the declared {info.file_size}")
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream, MAX_HEADER_CHARS)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream, MAX_HEADER_CHARS)
+        else:
+            raise _Problem(f"unsupported .npy format version {version}")
+    except _Problem:
+        raise
+    except (*_READ_ERRORS, SyntaxError, MemoryError) as error:
+        raise _Problem(f"not a valid .npy array ({_describe(error)})") from None
+    if dtype.hasobject:
+        raise _Problem("holds Python objects, which can only be read by unpickling; refused")
+    if dtype.fields is not None or dtype.subdtype is not None:
+        raise _Problem(f"structured dtype {dtype} is not allowed")
+    if any(size < 0 for size in shape):
+        raise _Problem(f"negative dimension in shape {shape}")
+    count = math.prod(shape)
+    offset = stream.tell()
+    declared = count * dtype.itemsize
+    if declared != len(data) - offset:
+        raise _Problem(
+            f"header declares shape {shape} of {dtype} ({declared} bytes) but the member holds "
+            f"{len(data) - offset} bytes of data"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="C")
+
+
+def _check_parameter(array: np.ndarray) -> np.ndarray:
+    if array.dtype not in PARAMETER_DTYPES:
+        raise _Problem(f"expected a float32 or float64 array, got dtype {array.dtype}")
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = int(array.size - np.count_nonzero(finite))
+        first = tuple(int(i) for i in np.unravel_index(int(np.argmin(finite)), array.shape))
+        raise _Problem(f"{bad} non-finite value(s) (nan or inf), first at index {first}")
+    return array
+
+
+def _parse_metadata(array: np.ndarray) -> dict:
+    if array.shape != () or array.dtype.kind != "U":
+        raise _Problem(f"expected a 0-d unicode array of JSON, got {array.dtype} of shape {array.shape}")
+    try:
+        metadata = json.loads(str(array[()]), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise _Problem(f"invalid JSON ({_describe(error)})") from None
+    if not isinstance(metadata, dict):
+        raise _Problem(f"expected a JSON object, got {type(metadata).__name__}")
+    version = metadata.get("format")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise _Problem(
+            f"unsupported format version {version!r}; this lddl reads {FORMAT_VERSION}",
+            f"{METADATA_KEY}.format",
+        )
+    if metadata.get("dtype") not in ("float32", "float64"):
+        raise _Problem(
+            f"expected 'float32' or 'float64', got {metadata.get('dtype')!r}", f"{METADATA_KEY}.dtype"
+        )
+    model = metadata.get("model")
+    if not isinstance(model, dict):
+        raise _Problem(
+            f"expected an object with the model's layers, got {type(model).__name__}", f"{METADATA_KEY}.model"
+        )
+    layers = model.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise _Problem(
+            f"expected a non-empty list of layer specs, got {_short(layers)}", f"{METADATA_KEY}.model.layers"
+        )
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, dict) or not isinstance(layer.get("type"), str):
+            raise _Problem(
+                f"expected an object with a 'type' name, got {_short(layer)}",
+                f"{METADATA_KEY}.model.layers.{index}",
+            )
+    return metadata
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_allocation(path: Path, layers: list[dict], state: dict[str, np.ndarray]) -> None:
+    """Refuse layer specs that would allocate far more than the file holds, before building.
+
+    Every layer of lddl has at most as many parameters and buffers as the product of its integer
+    sizes (Linear: in x out + out, BatchNorm: 4 x features); a spec whose sizes multiply past
+    what the arrays hold cannot match them, and building it could exhaust memory.
+    """
+    held = sum(array.size for array in state.values())
+    budget = 4 * held + 16 * len(layers) + 1024
+    declared = 0
+    for layer in layers:
+        sizes = _integer_sizes(layer)
+        declared += math.prod(sizes) if sizes else 0
+        if declared > budget:
+            key = f"{METADATA_KEY}.model.layers"
+            message = f"layer sizes declare far more parameters than the file holds ({held} values)"
+            raise WeightsFileError(path, [(key, message)])
+
+
+def _integer_sizes(value: object) -> list[int]:
+    """Every integer > 1 anywhere in a JSON value (iteratively: the value may be deeply nested)."""
+    sizes: list[int] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and item > 1:
+            sizes.append(item)
+    return sizes
+
+
+def _layer_name(layers: list[dict], key: str) -> str:
+    index = key.split(".", 1)[0]
+    if index.isdigit() and int(index) < len(layers):
+        layer = layers[int(index)]
+        sizes = {
+            k: v for k, v in layer.items() if k != "type" and isinstance(v, int) and not isinstance(v, bool)
+        }
+        described = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        return f"layer {index} ({layer.get('type')}{': ' + described if described else ''})"
+    return f"layer {index}"
+
+
+def _did_you_mean(key: str, candidates: list[str]) -> str:
+    matches = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {matches[0]!r}?" if matches else ""
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_MEMBER_BYTES",
+    "MAX_TOTAL_BYTES",
+    "METADATA_KEY",
+    "Weights",
+    "WeightsFileError",
+    "compare_state",
+    "load_model",
+    "read_weights",
+]
