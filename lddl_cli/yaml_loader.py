@@ -166,7 +166,7 @@ def _decode(raw: bytes, name: str) -> str:
         byte = raw[error.start : error.start + 1].hex()
         raise ConfigError(
             [Problem(name, line, col, "", f"not valid UTF-8 (byte 0x{byte}); save the file as UTF-8")]
-        )
+        ) from None
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ConfigError([Problem(name, 1, 1, "", "empty config; expected a mapping such as 'model: ...'")])

@@ -1,0 +1,1172 @@
+"""YAML -> validated config objects, and the builders that turn them into library objects.
+
+``load_config(path, overrides)`` reads the file with the safe loader (``yaml_loader``), applies
+``--set key.path=value`` overrides, validates everything with pydantic v2 (strict types, finite
+numbers, unknown keys forbidden, every layer / loss / optimizer / scheduler / initializer checked
+against its registry and its own keys) and raises one ``ConfigError`` listing every problem, each
+located at ``FILE:LINE:COL`` (or ``--set key``) with its key path.
+
+Spec objects of the library kinds are written ``{type: name, ...hyperparameters}``; a bare name
+(``loss: mse``, ``- relu``, ``weight_init: xavier_uniform``) means ``{type: name}``. Names are
+normalized to the registry's canonical name (aliases such as ``mae`` -> ``l1``).
+
+Pydantic is imported here only, so the CLI can import this module lazily and keep ``--help`` fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from . import nn
+from .errors import ConfigError, Problem
+from .nn import registry
+from .yaml_loader import YamlDocument, load_yaml_file, parse_value
+
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+DecayType = Literal["l2", "l1"]
+Reduction = Literal["mean", "sum", "none"]
+
+
+class Spec(BaseModel):
+    """Base of every ``{type: name, ...}`` spec: strict, frozen, unknown keys forbidden."""
+
+    model_config = STRICT
+    type: str
+
+    def hyper(self) -> dict[str, Any]:
+        """The hyperparameters as keyword arguments (everything but ``type``)."""
+        return {k: v for k, v in self.model_dump().items() if k != "type"}
+
+
+# --- per-type specs: PyTorch's arguments and defaults ---------------------------------------------
+# Initializers (torch.nn.init). Fan-dependent ones need a 2-D weight; see BIAS_INITIALIZERS.
+class DefaultInit(Spec):
+    type: Literal["default"] = "default"
+
+
+class ConstantInit(Spec):
+    type: Literal["constant"] = "constant"
+    value: float
+
+
+class ZerosInit(Spec):
+    type: Literal["zeros"] = "zeros"
+
+
+class OnesInit(Spec):
+    type: Literal["ones"] = "ones"
+
+
+class NormalInit(Spec):
+    type: Literal["normal"] = "normal"
+    mean: float = 0.0
+    std: NonNegativeFloat = 1.0
+
+
+class UniformInit(Spec):
+    type: Literal["uniform"] = "uniform"
+    a: float = 0.0
+    b: float = 1.0
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.a > self.b:
+            raise ValueError(f"a must be <= b; got a={self.a}, b={self.b}")
+        return self
+
+
+class XavierUniformInit(Spec):
+    type: Literal["xavier_uniform"] = "xavier_uniform"
+    gain: PositiveFloat = 1.0
+
+
+class XavierNormalInit(Spec):
+    type: Literal["xavier_normal"] = "xavier_normal"
+    gain: PositiveFloat = 1.0
+
+
+Nonlinearity = Literal[
+    "linear", "conv1d", "conv2d", "conv3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu", "identity"
+]
+
+
+class KaimingUniformInit(Spec):
+    type: Literal["kaiming_uniform"] = "kaiming_uniform"
+    a: NonNegativeFloat = 0.0
+    mode: Literal["fan_in", "fan_out"] = "fan_in"
+    nonlinearity: Nonlinearity = "leaky_relu"
+
+
+class KaimingNormalInit(Spec):
+    type: Literal["kaiming_normal"] = "kaiming_normal"
+    a: NonNegativeFloat = 0.0
+    mode: Literal["fan_in", "fan_out"] = "fan_in"
+    nonlinearity: Nonlinearity = "leaky_relu"
+
+
+class OrthogonalInit(Spec):
+    type: Literal["orthogonal"] = "orthogonal"
+    gain: PositiveFloat = 1.0
+
+
+INIT_SPECS: dict[str, type[Spec]] = {
+    "default": DefaultInit,
+    "constant": ConstantInit,
+    "zeros": ZerosInit,
+    "ones": OnesInit,
+    "normal": NormalInit,
+    "uniform": UniformInit,
+    "xavier_uniform": XavierUniformInit,
+    "xavier_normal": XavierNormalInit,
+    "kaiming_uniform": KaimingUniformInit,
+    "kaiming_normal": KaimingNormalInit,
+    "orthogonal": OrthogonalInit,
+}
+# Initializers that do not need a weight's two fans, so they can fill a 1-D bias.
+BIAS_INITIALIZERS = ("default", "constant", "zeros", "ones", "normal", "uniform")
+
+
+# Losses (torch.nn).
+class MSELossSpec(Spec):
+    type: Literal["mse"] = "mse"
+    reduction: Reduction = "mean"
+
+
+class L1LossSpec(Spec):
+    type: Literal["l1"] = "l1"
+    reduction: Reduction = "mean"
+
+
+class HuberLossSpec(Spec):
+    type: Literal["huber"] = "huber"
+    reduction: Reduction = "mean"
+    delta: PositiveFloat = 1.0
+
+
+class CrossEntropyLossSpec(Spec):
+    type: Literal["cross_entropy"] = "cross_entropy"
+    reduction: Reduction = "mean"
+
+
+class BCEWithLogitsLossSpec(Spec):
+    type: Literal["bce_with_logits"] = "bce_with_logits"
+    reduction: Reduction = "mean"
+
+
+LOSS_SPECS: dict[str, type[Spec]] = {
+    "mse": MSELossSpec,
+    "l1": L1LossSpec,
+    "huber": HuberLossSpec,
+    "cross_entropy": CrossEntropyLossSpec,
+    "bce_with_logits": BCEWithLogitsLossSpec,
+}
+
+
+# Optimizers (torch.optim), plus lddl's decay_type (l2: g += wd*w as torch; l1: g += wd*sign(w)).
+class SGDSpec(Spec):
+    type: Literal["sgd"] = "sgd"
+    lr: NonNegativeFloat = 1e-3
+    momentum: NonNegativeFloat = 0.0
+    dampening: float = 0.0
+    weight_decay: NonNegativeFloat = 0.0
+    nesterov: bool = False
+    decay_type: DecayType = "l2"
+
+    @model_validator(mode="after")
+    def _nesterov(self):
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError(
+                f"nesterov needs momentum > 0 and dampening 0; got momentum={self.momentum}, "
+                f"dampening={self.dampening}"
+            )
+        return self
+
+
+Betas = Annotated[list[Annotated[float, Field(ge=0, lt=1)]], Field(min_length=2, max_length=2)]
+
+
+class AdamSpec(Spec):
+    type: Literal["adam"] = "adam"
+    lr: NonNegativeFloat = 1e-3
+    betas: Betas = [0.9, 0.999]
+    eps: NonNegativeFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+    amsgrad: bool = False
+    decay_type: DecayType = "l2"
+
+
+class AdamWSpec(Spec):
+    type: Literal["adamw"] = "adamw"
+    lr: NonNegativeFloat = 1e-3
+    betas: Betas = [0.9, 0.999]
+    eps: NonNegativeFloat = 1e-8
+    weight_decay: NonNegativeFloat = 1e-2
+    amsgrad: bool = False
+
+
+class RMSpropSpec(Spec):
+    type: Literal["rmsprop"] = "rmsprop"
+    lr: NonNegativeFloat = 1e-2
+    alpha: NonNegativeFloat = 0.99
+    eps: NonNegativeFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+    momentum: NonNegativeFloat = 0.0
+    centered: bool = False
+    decay_type: DecayType = "l2"
+
+
+class AdagradSpec(Spec):
+    type: Literal["adagrad"] = "adagrad"
+    lr: NonNegativeFloat = 1e-2
+    lr_decay: NonNegativeFloat = 0.0
+    weight_decay: NonNegativeFloat = 0.0
+    initial_accumulator_value: NonNegativeFloat = 0.0
+    eps: NonNegativeFloat = 1e-10
+    decay_type: DecayType = "l2"
+
+
+OPTIMIZER_SPECS: dict[str, type[Spec]] = {
+    "sgd": SGDSpec,
+    "adam": AdamSpec,
+    "adamw": AdamWSpec,
+    "rmsprop": RMSpropSpec,
+    "adagrad": AdagradSpec,
+}
+
+
+# LR schedulers (torch.optim.lr_scheduler), stepped once per epoch; snake_case (t_max for T_max).
+class StepLRSpec(Spec):
+    type: Literal["step"] = "step"
+    step_size: PositiveInt
+    gamma: PositiveFloat = 0.1
+
+
+class MultiStepLRSpec(Spec):
+    type: Literal["multi_step"] = "multi_step"
+    milestones: Annotated[list[PositiveInt], Field(min_length=1)]
+    gamma: PositiveFloat = 0.1
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        if any(b <= a for a, b in zip(self.milestones, self.milestones[1:], strict=False)):
+            raise ValueError(f"milestones must be strictly increasing; got {self.milestones}")
+        return self
+
+
+class ExponentialLRSpec(Spec):
+    type: Literal["exponential"] = "exponential"
+    gamma: PositiveFloat
+
+
+class CosineAnnealingLRSpec(Spec):
+    type: Literal["cosine"] = "cosine"
+    t_max: PositiveInt
+    eta_min: NonNegativeFloat = 0.0
+
+
+class LinearLRSpec(Spec):
+    type: Literal["linear"] = "linear"
+    start_factor: Annotated[float, Field(gt=0, le=1)] = 1.0 / 3.0
+    end_factor: Annotated[float, Field(ge=0, le=1)] = 1.0
+    total_iters: PositiveInt = 5
+
+
+class ReduceLROnPlateauSpec(Spec):
+    type: Literal["reduce_on_plateau"] = "reduce_on_plateau"
+    mode: Literal["min", "max"] = "min"
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    patience: NonNegativeInt = 10
+    threshold: NonNegativeFloat = 1e-4
+    threshold_mode: Literal["rel", "abs"] = "rel"
+    cooldown: NonNegativeInt = 0
+    min_lr: NonNegativeFloat = 0.0
+    eps: NonNegativeFloat = 1e-8
+
+
+SCHEDULER_SPECS: dict[str, type[Spec]] = {
+    "step": StepLRSpec,
+    "multi_step": MultiStepLRSpec,
+    "exponential": ExponentialLRSpec,
+    "cosine": CosineAnnealingLRSpec,
+    "linear": LinearLRSpec,
+    "reduce_on_plateau": ReduceLROnPlateauSpec,
+}
+# YAML snake_case -> the library's PyTorch argument name, where they differ.
+SCHEDULER_ARGUMENTS = {"t_max": "T_max"}
+
+
+# --- the union types: one variant per registered name -----------------------------------------
+def _registry(kind: str) -> registry.Registry | None:
+    return getattr(registry, kind, None)
+
+
+def _tagged_union(kind: str, specs: dict[str, type[Spec]], table: registry.Registry | None):
+    """A pydantic discriminated union of the specs whose names the registry knows.
+
+    Names registered without a spec here get one generated from the constructor's signature.
+    If the registry table does not exist yet, every spec is allowed.
+    """
+    names = table.names() if table is not None else list(specs)
+    variants = {}
+    for name in names:
+        variants[name] = specs.get(name) or _spec_from_signature(name, table[name])
+    known = tuple(variants)
+
+    def discriminate(value):
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        if isinstance(value, dict) and value.get("type") in known:
+            return value["type"]
+        return None
+
+    members = tuple(Annotated[model, Tag(name)] for name, model in variants.items())
+    union = Union[members] if len(members) > 1 else members[0]  # noqa: UP007 (a tuple of types)
+    return Annotated[
+        union,
+        Discriminator(discriminate, custom_error_type="unknown_type", custom_error_message="unknown type"),
+    ], variants
+
+
+_SKIPPED_ARGUMENTS = {"self", "params", "optimizer", "shape", "rng", "dtype", "fan_in", "fan_out"}
+
+
+def _spec_from_signature(name: str, target) -> type[Spec]:
+    """A strict spec for a registered class or function that has no hand-written spec."""
+    fields: dict[str, Any] = {"type": (Literal[name], name)}
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        parameters = []
+    for parameter in parameters:
+        if parameter.name in _SKIPPED_ARGUMENTS or parameter.kind in (
+            parameter.VAR_POSITIONAL,
+            parameter.VAR_KEYWORD,
+        ):
+            continue
+        default = parameter.default
+        if default is inspect.Parameter.empty:
+            fields[parameter.name] = (Any, ...)
+        elif default is None:
+            fields[parameter.name] = (Any, None)
+        else:
+            fields[parameter.name] = (type(default), default)
+    return create_model(f"{name.title().replace('_', '')}Spec", __base__=Spec, **fields)
+
+
+InitSpec, INIT_VARIANTS = _tagged_union("initializer", INIT_SPECS, _registry("INITIALIZERS"))
+LossSpec, LOSS_VARIANTS = _tagged_union("loss", LOSS_SPECS, _registry("LOSSES"))
+OptimizerSpec, OPTIMIZER_VARIANTS = _tagged_union("optimizer", OPTIMIZER_SPECS, _registry("OPTIMIZERS"))
+SchedulerSpec, SCHEDULER_VARIANTS = _tagged_union("scheduler", SCHEDULER_SPECS, _registry("SCHEDULERS"))
+
+
+# Layers (torch.nn). Linear carries its initializers; activations have no width of their own.
+class LinearSpec(Spec):
+    type: Literal["linear"] = "linear"
+    in_features: PositiveInt
+    out_features: PositiveInt
+    bias: bool = True
+    weight_init: InitSpec = DefaultInit()
+    bias_init: InitSpec = DefaultInit()
+
+    @model_validator(mode="after")
+    def _bias_init(self):
+        _check_bias_init(self.bias_init)
+        return self
+
+
+class ReLUSpec(Spec):
+    type: Literal["relu"] = "relu"
+
+
+class LeakyReLUSpec(Spec):
+    type: Literal["leaky_relu"] = "leaky_relu"
+    negative_slope: float = 0.01
+
+
+class SigmoidSpec(Spec):
+    type: Literal["sigmoid"] = "sigmoid"
+
+
+class TanhSpec(Spec):
+    type: Literal["tanh"] = "tanh"
+
+
+class GELUSpec(Spec):
+    type: Literal["gelu"] = "gelu"
+    approximate: Literal["none", "tanh"] = "none"
+
+
+class ELUSpec(Spec):
+    type: Literal["elu"] = "elu"
+    alpha: float = 1.0
+
+
+class SiLUSpec(Spec):
+    type: Literal["silu"] = "silu"
+
+
+class SoftplusSpec(Spec):
+    type: Literal["softplus"] = "softplus"
+    beta: PositiveFloat = 1.0
+    threshold: PositiveFloat = 20.0
+
+
+class IdentitySpec(Spec):
+    type: Literal["identity"] = "identity"
+
+
+class DropoutSpec(Spec):
+    type: Literal["dropout"] = "dropout"
+    p: Probability = 0.5
+
+
+class BatchNorm1dSpec(Spec):
+    type: Literal["batch_norm1d"] = "batch_norm1d"
+    num_features: PositiveInt
+    eps: PositiveFloat = 1e-5
+    momentum: Probability = 0.1
+    affine: bool = True
+    track_running_stats: bool = True
+
+
+class LayerNormSpec(Spec):
+    type: Literal["layer_norm"] = "layer_norm"
+    normalized_shape: PositiveInt
+    eps: PositiveFloat = 1e-5
+    elementwise_affine: bool = True
+
+
+LAYER_SPECS: dict[str, type[Spec]] = {
+    "linear": LinearSpec,
+    "relu": ReLUSpec,
+    "leaky_relu": LeakyReLUSpec,
+    "sigmoid": SigmoidSpec,
+    "tanh": TanhSpec,
+    "gelu": GELUSpec,
+    "elu": ELUSpec,
+    "silu": SiLUSpec,
+    "softplus": SoftplusSpec,
+    "identity": IdentitySpec,
+    "dropout": DropoutSpec,
+    "batch_norm1d": BatchNorm1dSpec,
+    "layer_norm": LayerNormSpec,
+}
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "silu", "softplus", "identity")
+# The key that holds a width-dependent layer's size, checked against the width before it.
+WIDTH_KEYS = {"batch_norm1d": "num_features", "layer_norm": "normalized_shape"}
+
+LayerSpec, LAYER_VARIANTS = _tagged_union("layer", LAYER_SPECS, _registry("LAYERS"))
+ActivationSpec, ACTIVATION_VARIANTS = _tagged_union(
+    "activation",
+    {name: LAYER_SPECS[name] for name in ACTIVATIONS},
+    registry.Registry("activation", {n: f for n, f in _registry("LAYERS").items() if n in ACTIVATIONS})
+    if _registry("LAYERS") is not None
+    else None,
+)
+
+
+def _check_bias_init(spec) -> None:
+    if spec is not None and spec.type not in BIAS_INITIALIZERS:
+        raise ValueError(
+            f"bias_init {spec.type!r} needs a 2-D weight's fans; "
+            f"for a bias use one of {', '.join(BIAS_INITIALIZERS)}"
+        )
+
+
+# --- the config sections ------------------------------------------------------------------------
+class DataConfig(BaseModel):
+    """Where the arrays are (paths relative to the current directory) and how to split them."""
+
+    model_config = STRICT
+    x: Annotated[str, Field(min_length=1)]
+    y: Annotated[str, Field(min_length=1)]
+    train_size: PositiveInt | None = None
+    val_x: Annotated[str, Field(min_length=1)] | None = None
+    val_y: Annotated[str, Field(min_length=1)] | None = None
+    val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _validation_source(self):
+        if (self.val_x is None) != (self.val_y is None):
+            raise ValueError("val_x and val_y go together; give both or neither")
+        if self.val_x is not None and self.val_fraction > 0:
+            raise ValueError("give either val_x/val_y or val_fraction, not both")
+        return self
+
+
+class ModelConfig(BaseModel):
+    """Compact form (``widths`` + ``activation``) or explicit ``layers``, not both."""
+
+    model_config = STRICT
+    widths: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+    activation: ActivationSpec | None = None
+    weight_init: InitSpec | None = None
+    bias_init: InitSpec | None = None
+    dropout: Annotated[float, Field(ge=0, lt=1)] | None = None
+    layers: Annotated[list[LayerSpec], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if (self.widths is None) == (self.layers is None):
+            raise ValueError("give either 'widths' (compact form) or 'layers' (explicit form), exactly one")
+        if self.layers is not None:
+            extra = [
+                k
+                for k in ("activation", "weight_init", "bias_init", "dropout")
+                if getattr(self, k) is not None
+            ]
+            if extra:
+                raise ValueError(
+                    f"{', '.join(extra)} belong(s) to the compact form; with 'layers' set them per layer"
+                )
+        _check_bias_init(self.bias_init)
+        return self
+
+
+class EarlyStopping(BaseModel):
+    model_config = STRICT
+    patience: PositiveInt
+    min_delta: NonNegativeFloat = 0.0
+    restore_best: bool = True
+
+
+class TrainConfig(BaseModel):
+    model_config = STRICT
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    shuffle: bool = True
+    drop_last: bool = False
+    grad_clip: PositiveFloat | None = None
+    early_stopping: EarlyStopping | None = None
+    checkpoint_every: NonNegativeInt = 0
+
+
+class Config(BaseModel):
+    """A validated training configuration. ``resolved()`` gives it back as plain data."""
+
+    model_config = STRICT
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)] = "run"
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    dtype: Literal["float32", "float64"] = "float32"
+    data: DataConfig
+    model: ModelConfig
+    loss: LossSpec = MSELossSpec()
+    optimizer: OptimizerSpec = SGDSpec()
+    scheduler: SchedulerSpec | None = None
+    train: TrainConfig
+
+    _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source_dir(self) -> Path:
+        """The folder of the config file (the CWD for a config not read from a file)."""
+        return self._source_dir
+
+    @property
+    def source(self) -> str | None:
+        """The config file's path as given, for messages."""
+        return self._source
+
+    def resolved(self) -> dict:
+        """The fully resolved config as plain data: defaults filled, model as explicit layers."""
+        data = self.model_dump(mode="python")
+        data["model"] = {"layers": resolve_layers(self)}
+        return data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self.resolved() == other.resolved()
+
+    __hash__ = None
+
+
+def resolve_layers(config: Config) -> list[dict]:
+    """Explicit layer specs, every default filled (the compact form expanded)."""
+    model = config.model
+    if model.layers is not None:
+        return [layer.model_dump(mode="python") for layer in model.layers]
+    activation = model.activation if model.activation is not None else ReLUSpec()
+    weight_init = (model.weight_init or DefaultInit()).model_dump(mode="python")
+    bias_init = (model.bias_init or DefaultInit()).model_dump(mode="python")
+    layers: list[dict] = []
+    pairs = list(zip(model.widths, model.widths[1:], strict=False))
+    for index, (fan_in, fan_out) in enumerate(pairs):
+        layers.append(
+            LinearSpec(
+                in_features=fan_in,
+                out_features=fan_out,
+                weight_init=dict(weight_init),
+                bias_init=dict(bias_init),
+            ).model_dump(mode="python")
+        )
+        if index < len(pairs) - 1:
+            layers.append(activation.model_dump(mode="python"))
+            if model.dropout:
+                layers.append(DropoutSpec(p=model.dropout).model_dump(mode="python"))
+    return layers
+
+
+# --- loading --------------------------------------------------------------------------------------
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read, override and validate a config file; ConfigError lists every problem found."""
+    document = load_yaml_file(path)
+    return validate_config(document, overrides, source_dir=Path(path).resolve().parent)
+
+
+def validate_config(
+    document: YamlDocument, overrides: list[str] | tuple[str, ...] = (), *, source_dir: Path | None = None
+) -> Config:
+    """Validate parsed YAML (with its marks) after applying ``overrides``."""
+    locator = _Locator(document)
+    data = _normalize(document.data)
+    problems: list[Problem] = []
+    for override in overrides:
+        problem = _apply_override(data, override, locator)
+        if problem is not None:
+            problems.append(problem)
+    data = _normalize(data)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_sorted(_translate(error, data, locator))) from None
+    problems = _cross_check(config, locator)
+    if problems:
+        raise ConfigError(_sorted(problems))
+    config._source_dir = source_dir if source_dir is not None else Path.cwd()
+    config._source = document.file
+    return config
+
+
+def config_from_dict(data: dict, name: str | None = None) -> Config:
+    """Validate plain data (e.g. the resolved config stored in a weights file)."""
+    return validate_config(YamlDocument(data=data, file=name))
+
+
+def schema_json() -> dict:
+    """The JSON Schema of the config file, for editors (``lddl schema``)."""
+    schema = Config.model_json_schema()
+    schema["title"] = "lddl config"
+    return schema
+
+
+# --- overrides ------------------------------------------------------------------------------------
+_KEY_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+
+
+def _apply_override(data: dict, override: str, locator: _Locator) -> Problem | None:
+    """Set ``key.path=value`` in ``data``; a Problem if the override itself is malformed."""
+    key, sep, text = override.partition("=")
+    key = key.strip()
+    label = f"--set {key}" if key else "--set"
+    if not sep or not key:
+        return Problem(
+            None, None, None, label, f"expected KEY.PATH=VALUE (e.g. optimizer.lr=0.001); got {override!r}"
+        )
+    parts: list[str | int] = []
+    for part in key.split("."):
+        if not _KEY_PART.fullmatch(part):
+            return Problem(
+                None,
+                None,
+                None,
+                label,
+                f"bad key path; use names and list indices joined by '.'; got {key!r}",
+            )
+        parts.append(int(part) if part.isdigit() else part)
+    try:
+        value = parse_value(text, label)
+    except ConfigError as error:
+        return error.problems[0]
+    target: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(str(p) for p in parts[: depth + 1])
+        if isinstance(target, dict) and isinstance(part, str):
+            if target.get(part) is None:
+                target[part] = {}
+            target = target[part]
+        elif isinstance(target, list) and isinstance(part, int):
+            if part >= len(target):
+                return Problem(
+                    None, None, None, label, f"index {part} out of range: {where} has {len(target)} items"
+                )
+            target = target[part]
+        else:
+            return Problem(None, None, None, label, f"cannot set a key inside {where}: it is not a mapping")
+        if not isinstance(target, dict | list):
+            return Problem(None, None, None, label, f"cannot set a key inside {where}: it is {_show(target)}")
+    last = parts[-1]
+    if isinstance(target, list):
+        if not isinstance(last, int) or last >= len(target):
+            return Problem(None, None, None, label, f"index {last} out of range or not an index for a list")
+        target[last] = value
+    elif isinstance(last, str):
+        target[last] = value
+    else:
+        return Problem(None, None, None, label, "a list index needs a list")
+    locator.overrides[tuple(parts)] = key
+    return None
+
+
+# --- normalization: bare names -> {type: name}, aliases -> canonical names -----------------------
+def _normalize(data):
+    """A deep copy of ``data`` with spec shorthands expanded; unknown shapes are left for pydantic."""
+    data = _copy(data)
+    if not isinstance(data, dict):
+        return data
+    for key, kind in (("loss", "LOSSES"), ("optimizer", "OPTIMIZERS"), ("scheduler", "SCHEDULERS")):
+        if key in data:
+            data[key] = _spec(data[key], kind)
+    model = data.get("model")
+    if isinstance(model, dict):
+        if "activation" in model:
+            model["activation"] = _spec(model["activation"], "LAYERS")
+        for key in ("weight_init", "bias_init"):
+            if key in model:
+                model[key] = _spec(model[key], "INITIALIZERS")
+        layers = model.get("layers")
+        if isinstance(layers, list):
+            for index, layer in enumerate(layers):
+                layer = layers[index] = _spec(layer, "LAYERS")
+                if isinstance(layer, dict):
+                    for key in ("weight_init", "bias_init"):
+                        if key in layer:
+                            layer[key] = _spec(layer[key], "INITIALIZERS")
+    return data
+
+
+def _spec(value, kind: str):
+    if isinstance(value, str):
+        value = {"type": value}
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        table = _registry(kind)
+        if table is not None and value["type"] in table:
+            value["type"] = table.canonical(value["type"])
+    return value
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+# --- error translation ---------------------------------------------------------------------------
+# Long or common spellings of a key, for "did you mean" when plain string similarity fails.
+KEY_ALIASES = {
+    "learning_rate": "lr",
+    "learningrate": "lr",
+    "beta": "betas",
+    "epsilon": "eps",
+    "num_epochs": "epochs",
+    "n_epochs": "epochs",
+    "batchsize": "batch_size",
+    "tmax": "t_max",
+    "init": "weight_init",
+    "initializer": "weight_init",
+    "kernel_initializer": "weight_init",
+    "clip": "grad_clip",
+    "clip_grad_norm": "grad_clip",
+    "max_norm": "grad_clip",
+    "layer": "layers",
+    "width": "widths",
+    "sizes": "widths",
+    "act": "activation",
+    "rate": "p",
+    "validation_fraction": "val_fraction",
+    "random_seed": "seed",
+}
+
+_KINDS = {
+    "loss": ("loss", LOSS_VARIANTS),
+    "optimizer": ("optimizer", OPTIMIZER_VARIANTS),
+    "scheduler": ("scheduler", SCHEDULER_VARIANTS),
+    "activation": ("activation", ACTIVATION_VARIANTS),
+    "weight_init": ("initializer", INIT_VARIANTS),
+    "bias_init": ("initializer", INIT_VARIANTS),
+    "layers": ("layer", LAYER_VARIANTS),
+}
+
+
+class _Locator:
+    """Maps a data path to where it came from: FILE:LINE:COL, or the ``--set`` that set it."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.overrides: dict[tuple, str] = {}
+
+    def problem(self, path: tuple, message: str, *, key: bool = False) -> Problem:
+        dotted = dotted_path(path)
+        for length in range(len(path), -1, -1):
+            if path[:length] in self.overrides:
+                return Problem(None, None, None, f"--set {dotted}", message)
+        mark = self.document.mark(path, key=key) if self.document.file is not None else None
+        line, col = mark if mark else (None, None)
+        return Problem(self.document.file, line, col, dotted, message)
+
+
+def dotted_path(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def closest(name: str, allowed: list[str]) -> str | None:
+    """The allowed name closest to ``name`` (string similarity, then the alias table)."""
+    lowered = str(name).lower()
+    candidates = {a: a for a in allowed}
+    candidates.update({alias: target for alias, target in KEY_ALIASES.items() if target in allowed})
+    match = difflib.get_close_matches(lowered, list(candidates), n=1, cutoff=0.6)
+    return candidates[match[0]] if match else None
+
+
+def _did_you_mean(name, allowed: list[str]) -> str:
+    suggestion = closest(str(name), allowed)
+    return f"did you mean {suggestion!r}? " if suggestion else ""
+
+
+def _show(value) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f"{value!r} (a string)"
+    if isinstance(value, int):
+        return f"{value} (an integer)"
+    if isinstance(value, float):
+        return f"{value!r} (a number)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return type(value).__name__
+
+
+def _data_path(loc: tuple, data) -> tuple:
+    """Drop the union tags pydantic inserts into ``loc``, giving the path in the data."""
+    path: list = []
+    current = data
+    for element in loc:
+        if isinstance(current, dict) and element in current:
+            current = current[element]
+        elif isinstance(current, list) and isinstance(element, int) and element < len(current):
+            current = current[element]
+        elif isinstance(current, dict) and element == current.get("type"):
+            continue  # the tag of a discriminated union
+        else:
+            current = None
+        path.append(element)
+    return tuple(path)
+
+
+def _lookup(data, path: tuple):
+    current = data
+    for element in path:
+        if isinstance(current, dict) and element in current:
+            current = current[element]
+        elif isinstance(current, list) and isinstance(element, int) and element < len(current):
+            current = current[element]
+        else:
+            return None
+    return current
+
+
+def _model_at(path: tuple, data) -> type[BaseModel] | None:
+    """The pydantic model validating the mapping at ``path`` (for listing its allowed keys)."""
+    annotation: Any = Config
+    for depth, element in enumerate(path):
+        if isinstance(element, int):
+            annotation = _list_item(annotation)
+            if annotation is None:
+                return None
+            continue
+        model = _unwrap(annotation, _lookup(data, path[:depth]))
+        if model is None or element not in model.model_fields:
+            return None
+        annotation = model.model_fields[element].annotation
+    return _unwrap(annotation, _lookup(data, path))
+
+
+def _list_item(annotation):
+    for candidate in _flatten(annotation):
+        if typing.get_origin(candidate) is list:
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def _flatten(annotation) -> list:
+    """The alternatives of an annotation, Annotated/Optional/Union stripped."""
+    if typing.get_origin(annotation) is Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return [a for arg in typing.get_args(annotation) for a in _flatten(arg)]
+    return [annotation]
+
+
+def _unwrap(annotation, value) -> type[BaseModel] | None:
+    """The model among ``annotation``'s alternatives that ``value`` is validated by."""
+    models = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    if not models:
+        return None
+    if len(models) == 1:
+        return models[0]
+    if isinstance(value, dict):
+        for model in models:
+            field = model.model_fields.get("type")
+            if field is not None and field.default == value.get("type"):
+                return model
+    return None
+
+
+def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]:
+    problems: list[Problem] = []
+    missing: dict[tuple, list[str]] = {}
+    extra: dict[tuple, list[str]] = {}
+    for item in error.errors(include_url=False):
+        path = _data_path(tuple(item["loc"]), data)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            extra.setdefault(path[:-1], []).append(str(path[-1]))
+        elif kind == "missing":
+            missing.setdefault(path[:-1], []).append(str(path[-1]))
+    for item in error.errors(include_url=False):
+        path = _data_path(tuple(item["loc"]), data)
+        kind = item["type"]
+        value = item.get("input")
+        if kind == "extra_forbidden":
+            model = _model_at(path[:-1], data)
+            allowed = [k for k in model.model_fields if k != "type"] if model else []
+            hint = _did_you_mean(path[-1], allowed)
+            listing = f"allowed: {', '.join(allowed)}" if allowed else "no other keys are allowed"
+            problems.append(locator.problem(path, f"unknown key; {hint}{listing}", key=True))
+        elif kind == "missing":
+            typos = [k for k in extra.get(path[:-1], []) if closest(k, [str(path[-1])])]
+            if typos:
+                continue  # reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
+            problems.append(locator.problem(path, "required key is missing"))
+        elif kind == "unknown_type":
+            problems.append(locator.problem(path, _unknown_type_message(path, value)))
+        else:
+            problems.append(locator.problem(path, _message(item, value)))
+    return problems
+
+
+def _unknown_type_message(path: tuple, value) -> str:
+    key = next((p for p in reversed(path) if isinstance(p, str)), "")
+    kind, variants = _KINDS.get(key, ("type", {}))
+    allowed = list(variants)
+    if isinstance(value, dict):
+        if "type" not in value:
+            return f"missing 'type'; allowed {kind}s: {', '.join(allowed)}"
+        name = value["type"]
+    else:
+        if not isinstance(value, str):
+            return f"expected a {kind} name or a mapping with 'type'; got {_show(value)}"
+        name = value
+    if not isinstance(name, str):
+        return f"'type' must be a {kind} name; got {_show(name)}"
+    suggestion = registry.closest(name, allowed)
+    hint = f"did you mean {suggestion!r}? " if suggestion else ""
+    return f"unknown {kind} {name!r}; {hint}allowed: {', '.join(allowed)}"
+
+
+_TYPE_NAMES = {
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "literal_error": None,
+}
+
+
+def _message(item: dict, value) -> str:
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    got = f"got {_show(value)}"
+    if kind in _TYPE_NAMES and kind != "literal_error":
+        return f"expected {_TYPE_NAMES[kind]}; {got}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        choices = re.findall(r"'([^']*)'", expected)
+        hint = _did_you_mean(value, choices) if isinstance(value, str) else ""
+        return f"{hint}allowed: {', '.join(choices)}; {got}"
+    bounds = {
+        "greater_than": "> {gt}",
+        "greater_than_equal": ">= {ge}",
+        "less_than": "< {lt}",
+        "less_than_equal": "<= {le}",
+    }
+    if kind in bounds:
+        return f"must be {bounds[kind].format(**ctx)}; {got}"
+    if kind == "finite_number":
+        return f"must be a finite number; {got}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s); {got}"
+    if kind == "too_long":
+        return f"takes at most {ctx.get('max_length')} item(s); {got}"
+    if kind == "string_pattern_mismatch":
+        return f"use letters, digits, '.', '_' and '-' (starting with a letter or digit); {got}"
+    if kind == "string_too_short":
+        return f"must not be empty; {got}"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters; got {len(value)}"
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return f"{item['msg']}; {got}"
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """File problems by line and column, then the ones without a position, in their order."""
+    indexed = list(enumerate(problems))
+    indexed.sort(key=lambda pair: (pair[1].line is None, pair[1].line or 0, pair[1].col or 0, pair[0]))
+    return [problem for _, problem in indexed]
+
+
+# --- cross-checks -----------------------------------------------------------------------------------
+def _cross_check(config: Config, locator: _Locator) -> list[Problem]:
+    """Checks across keys: layer widths chain; norms match the width before them."""
+    problems: list[Problem] = []
+    if config.model.layers is None:
+        return problems
+    width: int | None = None
+    width_from = ""
+    for index, layer in enumerate(config.model.layers):
+        path = ("model", "layers", index)
+        if layer.type == "linear":
+            if width is not None and layer.in_features != width:
+                message = (
+                    f"in_features must equal the width before it ({width}, from {width_from}); "
+                    f"got {layer.in_features}"
+                )
+                problems.append(locator.problem((*path, "in_features"), message))
+            width, width_from = layer.out_features, f"layers[{index}].out_features"
+        elif layer.type in WIDTH_KEYS:
+            key = WIDTH_KEYS[layer.type]
+            size = getattr(layer, key)
+            if width is not None and size != width:
+                message = f"{key} must equal the width before it ({width}, from {width_from}); got {size}"
+                problems.append(locator.problem((*path, key), message))
+            if width is None:
+                width, width_from = size, f"layers[{index}].{key}"
+    if not any(layer.type == "linear" for layer in config.model.layers):
+        problems.append(locator.problem(("model", "layers"), "needs at least one linear layer"))
+    return problems
+
+
+def model_widths(config: Config) -> tuple[int | None, int | None]:
+    """(input width, output width) of the model, for checking against the data."""
+    layers = resolve_layers(config)
+    first = last = None
+    for layer in layers:
+        if layer["type"] == "linear":
+            first = layer["in_features"] if first is None else first
+            last = layer["out_features"]
+        elif layer["type"] in WIDTH_KEYS and first is None:
+            first = layer[WIDTH_KEYS[layer["type"]]]
+    return first, last
+
+
+# --- builders --------------------------------------------------------------------------------------
+def _initializer(spec: dict):
+    hyper = {k: v for k, v in spec.items() if k != "type"}
+    function = registry.INITIALIZERS[spec["type"]]
+    return functools.partial(function, **hyper) if hyper else function
+
+
+def build_model(layers: list[dict], dtype: str, rng: np.random.Generator) -> nn.Sequential:
+    """An ``nn.Sequential`` from resolved layer specs; ``rng`` draws every initial value in order."""
+    model = nn.Sequential()
+    for index, spec in enumerate(layers):
+        kind = spec["type"]
+        cls = registry.LAYERS[kind]
+        kwargs = {k: v for k, v in spec.items() if k != "type"}
+        for key in ("weight_init", "bias_init"):
+            if key in kwargs:
+                kwargs[key] = _initializer(
+                    kwargs[key] if isinstance(kwargs[key], dict) else {"type": kwargs[key]}
+                )
+        accepted = inspect.signature(cls).parameters
+        if "dtype" in accepted:
+            kwargs["dtype"] = np.dtype(dtype)
+        if "rng" in accepted:
+            kwargs["rng"] = rng
+        try:
+            model.append(cls(**kwargs))
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                [Problem(None, None, None, f"model.layers[{index}]", f"{kind}: {error}")]
+            ) from None
+    return model
+
+
+def build_loss(spec: Spec):
+    """The loss object for a validated loss spec."""
+    try:
+        return registry.LOSSES[spec.type](**spec.hyper())
+    except (TypeError, ValueError) as error:
+        raise ConfigError([Problem(None, None, None, "loss", f"{spec.type}: {error}")]) from None
+
+
+def build_optimizer(spec: Spec, params):
+    """The optimizer over ``params`` for a validated optimizer spec."""
+    hyper = spec.hyper()
+    if "betas" in hyper:
+        hyper["betas"] = tuple(hyper["betas"])
+    try:
+        return registry.OPTIMIZERS[spec.type](params, **hyper)
+    except (TypeError, ValueError) as error:
+        raise ConfigError([Problem(None, None, None, "optimizer", f"{spec.type}: {error}")]) from None
+
+
+def build_scheduler(spec: Spec | None, optimizer):
+    """The LR scheduler for a validated scheduler spec, or None."""
+    if spec is None:
+        return None
+    hyper = {SCHEDULER_ARGUMENTS.get(k, k): v for k, v in spec.hyper().items()}
+    try:
+        return registry.SCHEDULERS[spec.type](optimizer, **hyper)
+    except (TypeError, ValueError) as error:
+        raise ConfigError([Problem(None, None, None, "scheduler", f"{spec.type}: {error}")]) from None
+
+
+def check_data(config: Config):
+    """Load and cross-check the data files of ``config``: a ``datafiles.Dataset``."""
+    from .datafiles import load_dataset
+
+    return load_dataset(config)
