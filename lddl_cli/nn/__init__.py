@@ -1,6 +1,8 @@
 """lddl's neural-network library: layers, losses, optimizers and data loading in NumPy only."""
 
 from . import init
+from .clip import clip_grad_norm, clip_grad_value
+from .data import ArrayDataset, DataLoader, random_subset, train_val_split
 from .layers import (
     ELU,
     GELU,
@@ -19,6 +21,16 @@ from .layers import (
     Tanh,
 )
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MSELoss
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
+from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .state import StateError, atomic_write, load_state, save_state
 from .tensor import Parameter, pack_parameters
 
@@ -51,4 +63,24 @@ __all__ = [
     "ReLU",
     "Sequential",
     "pack_parameters",
+    # training machinery: optimizers, schedulers, clipping, data
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "ArrayDataset",
+    "CosineAnnealingLR",
+    "DataLoader",
+    "ExponentialLR",
+    "LRScheduler",
+    "LinearLR",
+    "MultiStepLR",
+    "Optimizer",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "random_subset",
+    "train_val_split",
 ]

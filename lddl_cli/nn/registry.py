@@ -128,3 +128,30 @@ INITIALIZERS = Registry(
     },
     aliases={"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal"},
 )
+
+# Optimizers and LR schedulers (training machinery).
+from . import lr_scheduler, optim  # noqa: E402
+
+OPTIMIZERS = Registry(
+    "optimizer",
+    {
+        "sgd": optim.SGD,
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "rmsprop": optim.RMSprop,
+        "adagrad": optim.Adagrad,
+    },
+)
+
+SCHEDULERS = Registry(
+    "scheduler",
+    {
+        "step": lr_scheduler.StepLR,
+        "multi_step": lr_scheduler.MultiStepLR,
+        "exponential": lr_scheduler.ExponentialLR,
+        "cosine": lr_scheduler.CosineAnnealingLR,
+        "linear": lr_scheduler.LinearLR,
+        "reduce_on_plateau": lr_scheduler.ReduceLROnPlateau,
+    },
+    aliases={"step_lr": "step", "cosine_annealing": "cosine", "plateau": "reduce_on_plateau"},
+)

@@ -1,0 +1,70 @@
+"""Gradient clipping: by global norm (torch.nn.utils.clip_grad_norm_) and by value (clip_grad_value_)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from .tensor import Parameter
+
+
+def _flat_grad(params: list[Parameter]) -> np.ndarray | None:
+    """The packed flat gradient when ``params`` are exactly one packed list, else None."""
+    packing = params[0]._packing
+    if packing is not None and packing.owns(params):
+        return packing.grad
+    return None
+
+
+def _as_list(params: Iterable[Parameter] | Parameter) -> list[Parameter]:
+    params = [params] if isinstance(params, Parameter) else list(params)
+    for p in params:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"expected Parameters, got {type(p).__name__}")
+    return params
+
+
+def clip_grad_norm(params: Iterable[Parameter] | Parameter, max_norm: float, norm_type: float = 2.0) -> float:
+    """Scale all gradients together so that their global norm is at most ``max_norm``; return the norm.
+
+    total_norm = || concat(g_1, ..., g_n) ||_p   (p = norm_type; p = inf takes max |g|)
+    g_i <- g_i * min(1, max_norm / (total_norm + 1e-6))
+
+    The norm is the one before clipping, as in ``torch.nn.utils.clip_grad_norm_``. On a packed
+    parameter list this is two or three NumPy calls on the flat gradient.
+    """
+    params = _as_list(params)
+    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float) or not max_norm >= 0:
+        raise ValueError(f"Invalid max_norm: {max_norm!r} (expected a number >= 0)")
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"Invalid norm_type: {norm_type} (expected > 0, or inf)")
+    if not params:
+        return 0.0
+    flat = _flat_grad(params)
+    grads = [flat] if flat is not None else [p.grad for p in params]
+    if math.isinf(norm_type):
+        total_norm = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    elif norm_type == 2.0:
+        total_norm = math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
+    else:
+        total_norm = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
+    coefficient = max_norm / (total_norm + 1e-6)
+    if coefficient < 1.0:
+        for g in grads:
+            g *= coefficient
+    return total_norm
+
+
+def clip_grad_value(params: Iterable[Parameter] | Parameter, clip_value: float) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    params = _as_list(params)
+    if isinstance(clip_value, bool) or not isinstance(clip_value, int | float) or not clip_value >= 0:
+        raise ValueError(f"Invalid clip_value: {clip_value!r} (expected a number >= 0)")
+    if not params:
+        return
+    flat = _flat_grad(params)
+    for g in [flat] if flat is not None else [p.grad for p in params]:
+        np.clip(g, -clip_value, clip_value, out=g)
