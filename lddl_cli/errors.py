@@ -40,8 +40,8 @@ class LddlError(Exception):
     exit_code = 2
 
     def lines(self) -> list[str]:
-        """One stderr line per problem."""
-        return [str(self)]
+        """One stderr line per problem (a message with several problems has one per line)."""
+        return str(self).splitlines() or [type(self).__name__]
 
 
 class ConfigError(LddlError):

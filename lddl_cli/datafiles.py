@@ -1,0 +1,282 @@
+"""Data files for training and prediction: .npy read without unpickling, .csv / .txt read as numbers.
+
+Every file is untrusted. A .npy header is parsed and checked against the file size before any
+array is allocated (a header that declares 10^12 elements is refused, not attempted); object,
+string, complex, boolean and structured dtypes are refused; so are NaN/Inf values (counted, with
+the first position), empty arrays and arrays of more than two dimensions. Messages read
+``data/x.npy: data.x: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+MAX_TEXT_BYTES = 64 << 20  # a CSV larger than this is better stored as .npy
+NUMERIC_KINDS = {"i": "integer", "u": "unsigned integer", "f": "float"}
+REFUSED_KINDS = {
+    "O": "object (pickled Python objects; lddl never unpickles)",
+    "U": "string",
+    "S": "bytes",
+    "c": "complex",
+    "b": "boolean",
+    "V": "structured/void",
+    "M": "datetime",
+    "m": "timedelta",
+}
+
+
+@dataclass
+class Dataset:
+    """Training arrays (x (N, in), y (N, out) or (N,) int64 labels) and the optional validation set."""
+
+    x: np.ndarray
+    y: np.ndarray
+    val_x: np.ndarray | None = None
+    val_y: np.ndarray | None = None
+
+
+def _fail(path: Path | str, what: str, message: str) -> DataError:
+    return DataError(f"{path}: {what}: {message}")
+
+
+def load_array(path: str | Path, what: str) -> np.ndarray:
+    """A finite, non-empty 1-D or 2-D real-number array from a .npy, .csv or .txt file.
+
+    ``what`` names the source in messages (``data.x``, ``--input``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise _fail(path, what, "no such file")
+    if path.is_dir():
+        raise _fail(path, what, "is a directory, expected a .npy, .csv or .txt file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            array = _read_npy(path, what)
+        elif suffix in (".csv", ".txt"):
+            array = _read_text(path, what, "," if suffix == ".csv" else None)
+        else:
+            raise _fail(
+                path, what, f"unsupported file type {suffix or '(none)'!r}; allowed: .npy, .csv, .txt"
+            )
+    except OSError as error:
+        raise _fail(path, what, f"cannot read: {error.strerror or error}") from None
+    _check_array(array, path, what)
+    return array
+
+
+def _read_npy(path: Path, what: str) -> np.ndarray:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except (ValueError, EOFError, SyntaxError, TypeError) as error:
+            raise _fail(path, what, f"not a valid .npy file ({error})") from None
+        _check_dtype(dtype, path, what)
+        offset = handle.tell()
+        count = math.prod(shape)
+        needed = count * dtype.itemsize
+        available = size - offset
+        if needed > available:
+            raise _fail(
+                path,
+                what,
+                f"truncated or corrupt: the header declares shape {tuple(shape)} ({needed} bytes of data) "
+                f"but the file holds {available}",
+            )
+        if needed < available:
+            raise _fail(
+                path, what, f"{available - needed} unexpected bytes after the array data of shape {shape}"
+            )
+        buffer = handle.read(needed)
+    if len(buffer) != needed:
+        raise _fail(path, what, "truncated: the file changed while it was read")
+    array = np.frombuffer(buffer, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran_order else "C").copy()
+
+
+def _check_dtype(dtype: np.dtype, path: Path, what: str) -> None:
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+        raise _fail(
+            path, what, f"dtype {dtype} is not allowed; {REFUSED_KINDS['O'] if dtype.hasobject else ''}"
+        )
+    if dtype.kind in REFUSED_KINDS:
+        allowed = ", ".join(NUMERIC_KINDS.values())
+        raise _fail(
+            path, what, f"dtype {dtype} ({REFUSED_KINDS[dtype.kind]}) is not allowed; allowed: {allowed}"
+        )
+    if dtype.kind not in NUMERIC_KINDS:
+        raise _fail(path, what, f"dtype {dtype} is not a real number type")
+
+
+def _read_text(path: Path, what: str, delimiter: str | None) -> np.ndarray:
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise _fail(path, what, f"file is {size} bytes; text data may be at most {MAX_TEXT_BYTES} (use .npy)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise _fail(path, what, f"line {line}: not valid UTF-8 text") from None
+    rows: list[list[float]] = []
+    width = None
+    width_line = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cells = [cell.strip() for cell in line.split(delimiter)] if delimiter else line.split()
+        try:
+            values = [float(cell) for cell in cells]
+        except ValueError:
+            bad = next(cell for cell in cells if not _is_float(cell))
+            hint = "; a header row? lddl reads numbers only, remove it" if not rows else ""
+            raise _fail(path, what, f"line {number}: {bad!r} is not a number{hint}") from None
+        if width is None:
+            width, width_line = len(values), number
+        elif len(values) != width:
+            raise _fail(
+                path,
+                what,
+                f"line {number} has {len(values)} columns but line {width_line} has {width} (ragged rows)",
+            )
+        rows.append(values)
+    if not rows:
+        raise _fail(path, what, "no data rows")
+    return np.array(rows, dtype=np.float64)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_array(array: np.ndarray, path: Path, what: str) -> None:
+    if array.ndim == 0 or array.ndim > 2:
+        raise _fail(path, what, f"expected a 2-D (rows, columns) array; got shape {array.shape}")
+    if array.size == 0:
+        raise _fail(path, what, f"no data: shape {array.shape}")
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = np.argwhere(~finite)
+            first = tuple(int(i) for i in bad[0])
+            where = f"row {first[0]}" + (f", column {first[1]}" if len(first) > 1 else "")
+            value = array[first]
+            raise _fail(
+                path, what, f"{len(bad)} non-finite value(s) (NaN/Inf); the first, {value}, at {where}"
+            )
+
+
+def load_dataset(config) -> Dataset:
+    """The config's arrays, cast to its dtype and cross-checked against each other and the model.
+
+    x must be 2-D. A 1-D y is read as one output column for regression losses and kept as int64
+    class labels for cross_entropy. Every problem found is reported (one line each).
+    """
+    from .config import model_widths
+
+    data = config.data
+    dtype = np.dtype(config.dtype)
+    labels = config.loss.type == "cross_entropy"
+    in_width, out_width = model_widths(config)
+    problems: list[str] = []
+    source = getattr(config, "source", None) or "config"
+
+    x = load_array(data.x, "data.x")
+    y = load_array(data.y, "data.y")
+    x, y = _shape_pair(x, y, data.x, data.y, "data.x", "data.y", in_width, out_width, labels, dtype, problems)
+    val_x = val_y = None
+    if data.val_x is not None and data.val_y is not None:
+        val_x = load_array(data.val_x, "data.val_x")
+        val_y = load_array(data.val_y, "data.val_y")
+        val_x, val_y = _shape_pair(
+            val_x,
+            val_y,
+            data.val_x,
+            data.val_y,
+            "data.val_x",
+            "data.val_y",
+            in_width,
+            out_width,
+            labels,
+            dtype,
+            problems,
+        )
+    if not problems:
+        rows = len(x)
+        if data.train_size is not None and data.train_size > rows:
+            problems.append(
+                f"{data.x}: data.train_size: {data.train_size} is more than the {rows} rows of data.x"
+            )
+        else:
+            train_rows = data.train_size if data.train_size is not None else rows
+            if data.val_fraction > 0:
+                held_out = max(round(train_rows * data.val_fraction), 1)
+                if held_out >= train_rows:
+                    problems.append(
+                        f"{source}: data.val_fraction: {data.val_fraction} of {train_rows} rows "
+                        "leaves none to train on"
+                    )
+                train_rows -= held_out
+            if not problems and config.train.batch_size > train_rows:
+                problems.append(
+                    f"{source}: train.batch_size: {config.train.batch_size} is more than the "
+                    f"{train_rows} training rows (after train_size / val_fraction)"
+                )
+    if problems:
+        raise DataError("\n".join(problems))
+    return Dataset(x, y, val_x, val_y)
+
+
+def _shape_pair(x, y, x_path, y_path, x_what, y_what, in_width, out_width, labels, dtype, problems):
+    """Check one (x, y) pair; returns them cast (x to dtype, y to dtype or int64 labels)."""
+    if x.ndim != 2:
+        problems.append(f"{x_path}: {x_what}: expected a 2-D (rows, columns) array; got shape {x.shape}")
+    elif in_width is not None and x.shape[1] != in_width:
+        problems.append(
+            f"{x_path}: {x_what}: has {x.shape[1]} column(s) but the model's first layer takes {in_width} "
+            "(model.widths[0] / in_features)"
+        )
+    if len(x) != len(y):
+        problems.append(f"{y_path}: {y_what}: has {len(y)} rows but {x_what} ({x_path}) has {len(x)}")
+    if labels:
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            problems.append(f"{y_path}: {y_what}: cross_entropy needs (N,) class labels; got shape {y.shape}")
+        elif y.dtype.kind == "f" and not np.array_equal(y, np.floor(y)):
+            problems.append(f"{y_path}: {y_what}: class labels must be whole numbers")
+        else:
+            y = y.astype(np.int64)
+            if out_width is not None and (y.min() < 0 or y.max() >= out_width):
+                problems.append(
+                    f"{y_path}: {y_what}: class labels must be in [0, {out_width}) for {out_width} outputs; "
+                    f"got {int(y.min())}..{int(y.max())}"
+                )
+    else:
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if out_width is not None and y.shape[1] != out_width:
+            problems.append(
+                f"{y_path}: {y_what}: has {y.shape[1]} column(s) but the model's last layer gives "
+                f"{out_width} (model.widths[-1] / out_features)"
+            )
+        y = y.astype(dtype, copy=False)
+    return x.astype(dtype, copy=False), y
