@@ -1,0 +1,147 @@
+"""Every layer and loss against PyTorch in float64, to 1e-10: output, dL/dx, parameter gradients and
+updated buffers. The committed fixture (numbers written by tests/fixtures/make_torch_layers.py
+running torch) is checked always; the live test recomputes the same cases with torch."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lddl_cli import nn
+from lddl_cli.nn.registry import LAYERS, LOSSES
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+TOLERANCE = {"rtol": 1e-10, "atol": 1e-10}
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("make_torch_layers", FIXTURES / "make_torch_layers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCRIPT = _load_script()
+with np.load(FIXTURES / "torch_layers.npz", allow_pickle=False) as _archive:
+    FIXTURE = {key: _archive[key] for key in _archive.files}
+
+LAYER_NAMES = [case[0] for case in SCRIPT.LAYER_CASES]
+LOSS_NAMES = [f"{case[0]}_{reduction}" for case in SCRIPT.LOSS_CASES for reduction in SCRIPT.REDUCTIONS]
+
+
+def build_layer(name: str, kwargs: dict) -> nn.Module:
+    """The lddl layer for a registry name and torch-named kwargs, in float64 where it has a dtype."""
+    cls = LAYERS[name]
+    extra = {"dtype": np.float64} if "dtype" in inspect.signature(cls).parameters else {}
+    return cls(**kwargs, **extra)
+
+
+def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+
+
+def check_layer_case(arrays: dict[str, np.ndarray], case: str) -> None:
+    prefix = f"layer/{case}/"
+    spec = json.loads(str(arrays[prefix + "spec"]))
+    layer = build_layer(spec["type"], spec["kwargs"])
+    layer.load_state_dict(_group(arrays, prefix + "state/"))
+    layer.train(spec["train"])
+    x = arrays[prefix + "x"].copy()
+    y = layer(x)
+    np.testing.assert_allclose(y, arrays[prefix + "y"], **TOLERANCE, err_msg=f"{case}: output")
+    dx = layer.backward(arrays[prefix + "grad_out"].copy())
+    np.testing.assert_allclose(dx, arrays[prefix + "dx"], **TOLERANCE, err_msg=f"{case}: dL/dx")
+    expected_grads = _group(arrays, prefix + "param_grad/")
+    params = dict(layer.named_parameters())
+    assert set(params) == set(expected_grads), f"{case}: parameter names"
+    for key, p in params.items():
+        np.testing.assert_allclose(p.grad, expected_grads[key], **TOLERANCE, err_msg=f"{case}: dL/d{key}")
+    after = _group(arrays, prefix + "state_after/")
+    state = layer.state_dict()
+    assert set(state) == set(after), f"{case}: state_dict keys"
+    for key, value in after.items():
+        assert state[key].shape == value.shape, f"{case}: {key} shape"
+        np.testing.assert_allclose(state[key], value, **TOLERANCE, err_msg=f"{case}: {key} after forward")
+    np.testing.assert_array_equal(x, arrays[prefix + "x"], err_msg=f"{case}: input was modified")
+
+
+def check_loss_case(arrays: dict[str, np.ndarray], case: str) -> None:
+    prefix = f"loss/{case}/"
+    spec = json.loads(str(arrays[prefix + "spec"]))
+    loss_fn = LOSSES[spec["type"]](reduction=spec["reduction"], **spec["kwargs"])
+    pred, target = arrays[prefix + "pred"].copy(), arrays[prefix + "target"].copy()
+    value = loss_fn(pred, target)
+    if spec["reduction"] == "none":
+        assert isinstance(value, np.ndarray)
+    else:
+        assert isinstance(value, float)
+    np.testing.assert_allclose(value, arrays[prefix + "loss"], **TOLERANCE, err_msg=f"{case}: loss")
+    grad = loss_fn.backward()
+    np.testing.assert_allclose(grad, arrays[prefix + "dpred"], **TOLERANCE, err_msg=f"{case}: dL/dpred")
+
+
+def check_sequential(arrays: dict[str, np.ndarray]) -> None:
+    spec = json.loads(str(arrays["sequential/spec"]))
+    model = nn.Sequential(*(build_layer(item["type"], item["kwargs"]) for item in spec))
+    model.load_state_dict(_group(arrays, "sequential/state/"))
+    model.eval()
+    y = model(arrays["sequential/x"])
+    np.testing.assert_allclose(y, arrays["sequential/y_eval"], **TOLERANCE, err_msg="sequential eval output")
+
+
+def test_fixture_covers_every_registered_layer_and_loss():
+    assert {json.loads(str(FIXTURE[f"layer/{c}/spec"]))["type"] for c in LAYER_NAMES} == set(LAYERS.names())
+    assert {json.loads(str(FIXTURE[f"loss/{c}/spec"]))["type"] for c in LOSS_NAMES} == set(LOSSES.names())
+    assert (FIXTURES / "torch_layers.npz").stat().st_size < 1_000_000
+    assert str(FIXTURE["meta/torch_version"]).startswith(SCRIPT.TORCH_VERSION)
+
+
+@pytest.mark.parametrize("case", LAYER_NAMES)
+def test_layer_matches_torch_fixture(case):
+    check_layer_case(FIXTURE, case)
+
+
+@pytest.mark.parametrize("case", LOSS_NAMES)
+def test_loss_matches_torch_fixture(case):
+    check_loss_case(FIXTURE, case)
+
+
+def test_torch_sequential_state_dict_loads_into_lddl_fixture():
+    check_sequential(FIXTURE)
+
+
+def test_parity_check_catches_a_planted_difference():
+    planted = dict(FIXTURE)
+    planted["layer/gelu/dx"] = FIXTURE["layer/gelu/dx"] * (1 + 1e-8)
+    with pytest.raises(AssertionError, match="gelu: dL/dx"):
+        check_layer_case(planted, "gelu")
+    planted["loss/mse_mean/dpred"] = FIXTURE["loss/mse_mean/dpred"] * 4  # the batch-size-too-large gradient
+    with pytest.raises(AssertionError, match="dL/dpred"):
+        check_loss_case(planted, "mse_mean")
+
+
+# --- live: the same cases recomputed by torch now ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(torch):
+    return SCRIPT.build_cases(torch)
+
+
+@pytest.mark.parametrize("case", LAYER_NAMES)
+def test_layer_matches_torch_live(live, case):
+    check_layer_case(live, case)
+
+
+@pytest.mark.parametrize("case", LOSS_NAMES)
+def test_loss_matches_torch_live(live, case):
+    check_loss_case(live, case)
+
+
+def test_torch_sequential_state_dict_loads_into_lddl_live(live):
+    check_sequential(live)
