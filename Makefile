@@ -39,8 +39,10 @@ lint: install
 	$(BIN)/ruff check lddl_cli tests benchmarks
 	$(BIN)/ruff format --check lddl_cli tests benchmarks
 
+# The speed report (issue 5): `make bench BENCH_ARGS="--quick --only sine"`. OpenBLAS's kernel
+# overrides are dropped for this command only (the header shows the kernel OpenBLAS then picks).
 bench: torch
-	$(BIN)/python -m benchmarks
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs

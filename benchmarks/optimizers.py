@@ -1,0 +1,102 @@
+"""Case 3: the cost of Adam, AdamW and RMSprop relative to SGD on the sine MLP.
+
+Two readings of "an optimizer step", both reported:
+- ``step()`` alone: each optimizer gets its own copy of the network with the same fixed,
+  non-zero gradients, and only ``step()`` is timed (the target's reading in the brief);
+- a whole training step (batch, forward, loss, backward, step, zero_grad) with that optimizer,
+  which is what a user's epoch costs.
+The reference is SGD with momentum 0.9, the SPEC's training setting; plain SGD is listed too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .timing import CaseResult, Row, Settings, Target, median_interleaved, ratio
+
+NAME = "optim"
+CONFIGS = {
+    "SGD momentum 0.9": ("SGD", {"lr": 0.01, "momentum": 0.9}),
+    "SGD plain": ("SGD", {"lr": 0.01}),
+    "Adam": ("Adam", {"lr": 1e-3}),
+    "AdamW": ("AdamW", {"lr": 1e-3}),
+    "RMSprop": ("RMSprop", {"lr": 1e-2}),
+}
+REFERENCE = "SGD momentum 0.9"
+
+
+def make_optimizer(class_name: str, hyper: dict, weights):
+    from lddl_cli import nn
+
+    from .sine import build_lddl_model
+
+    model = build_lddl_model(weights)
+    rng = np.random.default_rng(7)
+    for p in model.parameters():
+        p.grad = rng.uniform(0.5, 1.0, size=p.shape).astype(p.dtype) * rng.choice([-1, 1], size=p.shape)
+    return getattr(nn, class_name)(model.parameters(), **hyper)
+
+
+def run(settings: Settings) -> CaseResult:
+    from lddl_cli import nn
+
+    from .sine import initial_weights
+
+    result = CaseResult()
+    weights = initial_weights()
+    steps = 500 if settings.quick else 2000
+    optimizers, missing = {}, {}
+    for label, (class_name, hyper) in CONFIGS.items():
+        if hasattr(nn, class_name):
+            optimizers[label] = make_optimizer(class_name, hyper, weights)
+        else:
+            missing[label] = f"not available: lddl lacks nn.{class_name}"
+
+    def stepper(optimizer):
+        step = optimizer.step
+
+        def run_steps() -> None:
+            for _ in range(steps):
+                step()
+
+        return run_steps
+
+    seconds = median_interleaved(
+        {label: stepper(opt) for label, opt in optimizers.items()}, dict.fromkeys(optimizers, steps), settings
+    )
+    for label in CONFIGS:
+        result.rows.append(Row(NAME, f"{label}: step()", seconds.get(label), note=missing.get(label, "")))
+    for label in ("Adam", "AdamW", "RMSprop"):
+        result.targets.append(
+            Target(
+                NAME,
+                f"{label} step() / {REFERENCE} step()",
+                ratio(seconds.get(label), seconds.get(REFERENCE)),
+                1.3,
+            )
+        )
+
+    # The same optimizers inside the whole training step of the sine MLP.
+    from .sine import LddlLoop, lddl_available, sine_data
+
+    if lddl_available() is None and optimizers:
+        x, y = sine_data()
+        epochs = 8 if settings.quick else 40
+        loops = {label: LddlLoop(weights, x, y, optimizer=CONFIGS[label]) for label in optimizers}
+        loop_seconds = median_interleaved(
+            {label: (lambda loop=loop: loop.run(epochs)) for label, loop in loops.items()},
+            {label: epochs * loop.steps_per_epoch for label, loop in loops.items()},
+            settings,
+        )
+        for label in loops:
+            result.rows.append(Row(NAME, f"{label}: training step", loop_seconds[label]))
+        for label in ("Adam", "AdamW", "RMSprop"):
+            result.targets.append(
+                Target(
+                    NAME,
+                    f"{label} training step / {REFERENCE} training step",
+                    ratio(loop_seconds.get(label), loop_seconds.get(REFERENCE)),
+                    1.3,
+                )
+            )
+    return result
