@@ -462,10 +462,10 @@ class Identity(Module):
     """y = x (a placeholder layer). Shape: any -> same. Backward: dL/dx = G."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return x
+        return x.copy()  # a copy, so that writing into the output never changes the input
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad
+        return grad.copy()
 
 
 class Dropout(Module):
