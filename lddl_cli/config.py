@@ -34,6 +34,7 @@ from pydantic import (
     Tag,
     ValidationError,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -394,10 +395,7 @@ class LinearSpec(Spec):
     weight_init: InitSpec = DefaultInit()
     bias_init: InitSpec = DefaultInit()
 
-    @model_validator(mode="after")
-    def _bias_init(self):
-        _check_bias_init(self.bias_init)
-        return self
+    _bias_init = field_validator("bias_init")(lambda spec: _check_bias_init(spec))
 
 
 class ReLUSpec(Spec):
@@ -491,12 +489,12 @@ ActivationSpec, ACTIVATION_VARIANTS = _tagged_union(
 )
 
 
-def _check_bias_init(spec) -> None:
+def _check_bias_init(spec):
     if spec is not None and spec.type not in BIAS_INITIALIZERS:
         raise ValueError(
-            f"bias_init {spec.type!r} needs a 2-D weight's fans; "
-            f"for a bias use one of {', '.join(BIAS_INITIALIZERS)}"
+            f"{spec.type!r} needs a 2-D weight's fans; for a bias use one of {', '.join(BIAS_INITIALIZERS)}"
         )
+    return spec
 
 
 # --- the config sections ------------------------------------------------------------------------
@@ -545,8 +543,9 @@ class ModelConfig(BaseModel):
                 raise ValueError(
                     f"{', '.join(extra)} belong(s) to the compact form; with 'layers' set them per layer"
                 )
-        _check_bias_init(self.bias_init)
         return self
+
+    _bias_init = field_validator("bias_init")(lambda spec: _check_bias_init(spec))
 
 
 class EarlyStopping(BaseModel):
