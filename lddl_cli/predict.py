@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, UsageError, WeightsError
+from .errors import DataError, UsageError
 
 SUFFIXES = (".npy", ".csv", ".txt")
 
@@ -15,37 +15,12 @@ SUFFIXES = (".npy", ".csv", ".txt")
 def load_model(weights: str | Path):
     """(model in eval mode, metadata) from a ``model.npz`` written by ``lddl train``.
 
-    The model is rebuilt from ``metadata["model"]["layers"]`` and loaded strictly; anything
-    wrong (unreadable file, missing or malformed metadata, keys or shapes that do not fit)
-    raises WeightsError naming the file.
+    The model is rebuilt from ``metadata["model"]["layers"]`` and loaded strictly by the
+    hardened reader in ``weights.py``; anything wrong raises WeightsError naming the file.
     """
-    from . import config as config_module
-    from .nn.state import StateError, load_state
+    from .weights import load_model as load_checked
 
-    path = Path(weights)
-    try:
-        state, metadata = load_state(path)
-    except StateError as error:
-        raise WeightsError(str(error)) from None
-    if metadata is None:
-        raise WeightsError(f"{path}: no '__lddl__' metadata; it is not a weights file written by lddl train")
-    model_meta = metadata.get("model")
-    layers = model_meta.get("layers") if isinstance(model_meta, dict) else None
-    dtype = metadata.get("dtype")
-    if not isinstance(layers, list) or not layers:
-        raise WeightsError(f"{path}: metadata has no model.layers list")
-    if dtype not in ("float32", "float64"):
-        raise WeightsError(f"{path}: metadata dtype must be 'float32' or 'float64'; got {dtype!r}")
-    try:
-        model = config_module.build_model(layers, dtype, np.random.default_rng(0))
-    except Exception as error:  # any malformed layer spec in an untrusted file
-        raise WeightsError(f"{path}: metadata model.layers cannot be built: {error}") from None
-    try:
-        model.load_state_dict(state, strict=True)
-    except ValueError as error:
-        raise WeightsError(f"{path}: weights do not fit the model: {error}") from None
-    model.eval()
-    return model, metadata
+    return load_checked(weights)
 
 
 def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:

@@ -38,6 +38,14 @@ def _init_name(spec) -> str:
     return f"{spec.get('type', '?')}({hyper})" if hyper else str(spec.get("type", "?"))
 
 
+def layer_label(layer) -> str:
+    """A short name: ``Linear(16, 64)`` for a linear layer, the layer's repr otherwise."""
+    if hasattr(layer, "in_features") and hasattr(layer, "out_features"):
+        bias = "" if getattr(layer, "bias", True) is not None else ", bias=False"
+        return f"{type(layer).__name__}({layer.in_features}, {layer.out_features}{bias})"
+    return repr(layer)
+
+
 def summary_rows(model, layers: list[dict]) -> list[LayerRow]:
     """Rows for ``model`` built from the resolved ``layers``; shapes traced with one row in eval mode."""
     dtype = model.parameters()[0].dtype if model.parameters() else np.float32
@@ -56,7 +64,7 @@ def summary_rows(model, layers: list[dict]) -> list[LayerRow]:
                 bias = _init_name(spec.get("bias_init"))
                 init = weight if weight == bias else f"weight {weight}, bias {bias}"
             shape = "(N, " + ", ".join(str(d) for d in x.shape[1:]) + ")"
-            rows.append(LayerRow(index, repr(layer), shape, count, init))
+            rows.append(LayerRow(index, layer_label(layer), shape, count, init))
     finally:
         model.train(was_training)
     return rows

@@ -85,7 +85,7 @@ class TrainData:
 def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
     """Apply the ``train_size`` subset, then the ``val_fraction`` split (rng steps 2 and 3)."""
     x, y = dataset.x, dataset.y
-    if config.data.train_size is not None and config.data.train_size < len(x):
+    if config.data.train_size is not None:
         index = nn.random_subset(len(x), config.data.train_size, rng)
         x, y = x[index], y[index]
     val_x, val_y = dataset.val_x, dataset.val_y
@@ -222,6 +222,19 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_begin(info)
         start = time.perf_counter() - self.elapsed
+        # Overflow and NaN are caught by the finite guard and reported as one TrainingError line,
+        # so NumPy's RuntimeWarnings would only be noise on stderr.
+        with np.errstate(all="ignore"):
+            self._run_epochs(start)
+        self.history.seconds = self.elapsed
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+            self.history.restored_best = True
+        self.history.final_val_loss = self.validate()
+        return self.history
+
+    def _run_epochs(self, start: float) -> None:
+        train = self.config.train
         while self.epoch < train.epochs:
             epoch_start = time.perf_counter()
             lr = self.lr
@@ -249,12 +262,6 @@ class Trainer:
             if stop:
                 self.history.stopped_early = True
                 break
-        self.history.seconds = self.elapsed
-        if self.best_state is not None:
-            self.model.load_state_dict(self.best_state)
-            self.history.restored_best = True
-        self.history.final_val_loss = self.validate()
-        return self.history
 
     # --- the finite guard (cold path) --------------------------------------------------------
     def _non_finite(self, loss: float) -> bool:
@@ -418,7 +425,8 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
         trainer.history.seconds = trainer.elapsed
         trainer.restore_last_good()
         try:
-            write_run(trainer, trainer.history, out_dir)
+            with np.errstate(all="ignore"):  # plots of huge-but-finite weights may overflow
+                write_run(trainer, trainer.history, out_dir)
         except nn.state.StateError:  # e.g. non-finite running statistics: keep nothing rather than NaN
             pass
         raise
