@@ -35,6 +35,28 @@ CONFIG = "configs/sin.yaml"
 HELP_FORBIDDEN = ("matplotlib", "pydantic", "lddl_cli.train", "lddl_cli.nn", "torch")
 
 
+# A forked child is charged the peak RSS of the process it was forked from (Linux keeps the
+# high-water mark across exec), and this benchmark process is large (NumPy, PyTorch). So each
+# command runs under this tiny launcher (python -S, a few MiB), which forks, execs, waits, and
+# writes "wall cpu maxrss_kib exit_code" of that child alone to the file descriptor argv[1].
+LAUNCHER = """
+import os, sys, time
+report = int(sys.argv[1])
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+cpu = usage.ru_utime + usage.ru_stime
+os.write(report, f"{wall!r} {cpu!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 @dataclass
 class ChildRun:
     wall: float
@@ -73,16 +95,26 @@ def run_child(command: list[str], *, tty: bool = False, env: dict | None = None)
         reader = threading.Thread(target=drain, daemon=True)
     else:
         sink = tempfile.TemporaryFile()
-    start = time.perf_counter()
+    report_read, report_write = os.pipe()
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
+        [sys.executable, "-I", "-S", "-c", LAUNCHER, str(report_write), *command],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        pass_fds=(report_write,),
     )
+    os.close(report_write)
     if reader is not None:
         os.close(slave)
         reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.wait()
+    with os.fdopen(report_read, "rb") as report:
+        fields = report.read().split()
+    if process.returncode != 0 or len(fields) != 4:
+        raise RuntimeError(f"the launcher failed to run {command[0]} (exit {process.returncode})")
+    wall, cpu, max_rss_kib, returncode = float(fields[0]), float(fields[1]), int(fields[2]), int(fields[3])
     if reader is not None:
         reader.join(timeout=5)
         os.close(master)
@@ -91,8 +123,7 @@ def run_child(command: list[str], *, tty: bool = False, env: dict | None = None)
         sink.seek(0)
         output = sink.read().decode(errors="replace")
         sink.close()
-    # Linux reports ru_maxrss in KiB.
-    return ChildRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode, output)
+    return ChildRun(wall, cpu, max_rss_kib / 1024, returncode, output)
 
 
 def lddl_command() -> list[str] | None:
