@@ -59,10 +59,17 @@ class Module:
             yield from child.named_buffers(f"{prefix}{child_name}.")
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer under PyTorch's names ("0.weight", "1.running_mean")."""
-        state = {name: p.data.copy() for name, p in self.named_parameters()}
-        state.update({name: b.copy() for name, b in self.named_buffers()})
-        return state
+        """Copies of every parameter and buffer under PyTorch's names ("0.weight", "1.running_mean"),
+        in PyTorch's order: each module's parameters, then its buffers, then its children's."""
+        return {name: array.copy() for name, array in self._named_state("")}
+
+    def _named_state(self, prefix: str) -> Iterator[tuple[str, np.ndarray]]:
+        for name, p in self._parameters.items():
+            yield prefix + name, p.data
+        for name, b in self._buffers.items():
+            yield prefix + name, b
+        for child_name, child in self.children():
+            yield from child._named_state(f"{prefix}{child_name}.")
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
         """Copy arrays from ``state`` into this module's parameters and buffers, in place.
