@@ -73,7 +73,7 @@ class DefaultInit(Spec):
 
 class ConstantInit(Spec):
     type: Literal["constant"] = "constant"
-    value: float
+    value: float = 0.0
 
 
 class ZerosInit(Spec):
@@ -458,6 +458,7 @@ class LayerNormSpec(Spec):
     normalized_shape: PositiveInt
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = True
+    bias: bool = True
 
 
 LAYER_SPECS: dict[str, type[Spec]] = {
