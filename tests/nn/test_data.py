@@ -231,7 +231,7 @@ def test_split_takes_arrays_and_is_seeded():
         (10, 1.0, r"in \[0, 1\)"),
         (10, -0.1, r"in \[0, 1\)"),
         (1, 0.5, "leaves no training samples"),
-        (10, "0.2", ""),
+        (10, "0.2", "must be a number"),
     ],
 )
 def test_split_validates(rng, n, fraction, message):
