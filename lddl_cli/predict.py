@@ -61,9 +61,9 @@ def write_output(path: str | Path, y: np.ndarray) -> Path:
     if suffix == ".npy":
         np.save(buffer, y, allow_pickle=False)
     elif suffix in (".csv", ".txt"):
-        np.savetxt(
-            buffer, y.reshape(len(y), -1), delimiter=",", fmt="%.17g" if y.dtype == np.float64 else "%.9g"
-        )
+        # Enough digits to round-trip: 17 significant for float64, 9 for float32.
+        fmt = "%.17g" if y.dtype == np.float64 else "%.9g"
+        np.savetxt(buffer, y.reshape(len(y), -1), delimiter="," if suffix == ".csv" else " ", fmt=fmt)
     else:
         raise UsageError(f"--output: expected a .npy, .csv or .txt file name; got {str(path)!r}")
     if not path.parent.is_dir():

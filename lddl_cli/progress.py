@@ -51,7 +51,7 @@ class PlainProgress(Callback):
 
     def on_train_begin(self, info: Any) -> None:
         self.epochs = info.epochs
-        self.every = max(1, info.epochs // PLAIN_LINES)
+        self.every = max(1, -(-info.epochs // PLAIN_LINES))  # ceil: at most PLAIN_LINES multiples
 
     def on_epoch_end(self, record: Any) -> None:
         if record.epoch == 1 or record.epoch % self.every == 0 or record.epoch == self.epochs:

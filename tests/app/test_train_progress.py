@@ -1,0 +1,95 @@
+"""Progress display: plain lines without escape codes off a terminal, a Rich bar on one, nothing
+when quiet; NO_COLOR honoured; the display is driven once per epoch."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from rich.console import Console
+
+from lddl_cli.progress import PLAIN_LINES, PlainProgress, RichProgress, epoch_line, make_progress
+
+ESC = "\x1b"
+
+
+@dataclass
+class Info:
+    epochs: int
+    start_epoch: int = 0
+
+
+@dataclass
+class Record:
+    epoch: int
+    train_loss: float = 0.5
+    val_loss: float | None = 0.25
+    lr: float = 0.01
+    steps_per_second: float = 1234.0
+
+
+def drive(callback, epochs: int) -> None:
+    callback.on_train_begin(Info(epochs))
+    for epoch in range(1, epochs + 1):
+        callback.on_epoch_end(Record(epoch))
+    callback.on_train_end(None)
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 10, 37, 1000])
+def test_plain_progress_writes_about_ten_plain_lines(epochs):
+    stream = io.StringIO()
+    drive(PlainProgress(stream), epochs)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("epoch 1/") and lines[-1].startswith(f"epoch {epochs}/{epochs}")
+    assert len(lines) <= min(epochs, PLAIN_LINES + 2)
+    assert ESC not in stream.getvalue()
+
+
+def test_epoch_line_format():
+    line = epoch_line(Record(7, train_loss=0.123456, val_loss=None, lr=0.001), 10)
+    assert line == "epoch 7/10  train_loss 0.1235  val_loss -  lr 0.001  1234 steps/s"
+
+
+def test_make_progress_chooses_by_terminal():
+    assert make_progress(Console(file=io.StringIO()), quiet=True) is None
+    assert isinstance(make_progress(Console(file=io.StringIO()), quiet=False), PlainProgress)
+    assert isinstance(
+        make_progress(Console(file=io.StringIO(), force_terminal=True), quiet=False), RichProgress
+    )
+    dumb = Console(file=io.StringIO(), force_terminal=True, _environ={"TERM": "dumb"})
+    assert isinstance(make_progress(dumb, quiet=False), PlainProgress)
+
+
+def test_rich_progress_draws_a_bar_and_closes():
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=120)
+    progress = RichProgress(console)
+    drive(progress, 50)
+    assert progress.progress is None  # stopped by on_train_end
+    out = stream.getvalue()
+    assert "epoch 50/50" in out and "steps/s" in out and "ETA" in out
+
+
+def test_rich_progress_close_is_idempotent():
+    progress = RichProgress(Console(file=io.StringIO(), force_terminal=True))
+    progress.on_train_begin(Info(5))
+    progress.close()
+    progress.close()
+    assert progress.progress is None
+
+
+def test_no_color_is_honoured(monkeypatch):
+    from lddl_cli import cli
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli._console().no_color
+    monkeypatch.delenv("NO_COLOR")
+    assert not cli._console().no_color
+
+
+def test_rich_progress_with_no_color_has_no_color_codes():
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, no_color=True, width=120)
+    drive(RichProgress(console), 5)
+    assert "\x1b[3" not in stream.getvalue()  # no foreground colour escapes (cursor control is fine)
