@@ -598,7 +598,7 @@ class BatchNorm1d(Module):
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats:
             count = x.size // self.num_features
-            if self.training and count <= 1:
+            if count <= 1:  # as PyTorch, also in eval without running statistics
                 raise ValueError(
                     f"BatchNorm1d needs more than 1 value per feature in training, got input {x.shape}"
                 )

@@ -200,6 +200,9 @@ def test_batch_norm_refuses_one_value_per_feature_in_training(rng):
         layer(rng.standard_normal((1, 3)))
     layer.eval()
     assert layer(rng.standard_normal((1, 3))).shape == (1, 3)
+    without_stats = nn.BatchNorm1d(3, track_running_stats=False, dtype=np.float64).eval()
+    with pytest.raises(ValueError, match="more than 1 value"):  # batch statistics even in eval, as torch
+        without_stats(rng.standard_normal((1, 3)))
 
 
 def test_normalization_layers_check_the_feature_shape(rng):
