@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LddlError, WeightsError
+from .errors import ConfigError, LddlError, WeightsError
 
 METADATA_KEY = "__lddl__"
 FORMAT_VERSION = 1
@@ -131,6 +131,7 @@ def load_model(path: str | os.PathLike):
     weights = read_weights(path)
     layers = weights.metadata["model"]["layers"]
     dtype = weights.metadata["dtype"]
+    _check_layers(path, layers, config_module)
     _check_allocation(path, layers, weights.state)
     try:
         model = config_module.build_model(layers, dtype, np.random.default_rng(0))
@@ -323,6 +324,22 @@ def _refuse_constant(name: str) -> float:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_layers(path: Path, layers: list[dict], config_module) -> None:
+    """Validate the layer specs exactly as a config's explicit ``model.layers`` would be."""
+    skeleton = {
+        "data": {"x": "-", "y": "-"},
+        "train": {"epochs": 1, "batch_size": 1},
+        "model": {"layers": layers},
+    }
+    try:
+        config_module.config_from_dict(skeleton, str(path))
+    except ConfigError as error:
+        problems = [
+            (f"{METADATA_KEY}.{p.key}", p.message) for p in error.problems if p.key.startswith("model")
+        ]
+        raise WeightsFileError(path, problems or [(f"{METADATA_KEY}.model", str(error))]) from None
 
 
 def _check_allocation(path: Path, layers: list[dict], state: dict[str, np.ndarray]) -> None:
