@@ -223,7 +223,8 @@ def load_dataset(config) -> Dataset:
         rows = len(x)
         if data.train_size is not None and data.train_size > rows:
             problems.append(
-                f"{data.x}: data.train_size: {data.train_size} is more than the {rows} rows of data.x"
+                f"{source}: data.train_size: {data.train_size} is more than the {rows} rows of data.x "
+                f"({data.x})"
             )
         else:
             train_rows = data.train_size if data.train_size is not None else rows
