@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH_STAMP := $(VENV)/.torch
 
-.PHONY: install train test test-torch torch lint bench clean
+.PHONY: install train test test-torch torch lint bench clean data ci
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Trains the SPEC's sine example into runs/sin/ and copies its fit plot to docs/ (the README's picture).
 train: install
 	$(BIN)/lddl train configs/sin.yaml
+	mkdir -p docs && cp runs/sin/fit.png docs/fit.png
+
+# Regenerates the committed sine data set: 200 noisy points and the 500-point noise-free validation grid.
+data: install
+	$(BIN)/lddl data sin --n 200 --noise 0.05 --seed 0 --out data
+	$(BIN)/lddl data sin --grid --n 500 --noise 0 --out data
+
+# What CI runs: the tests, the tests with live PyTorch comparisons, lint, and a smoke run of the command.
+ci:
+	.ci/run
 
 test: install
 	$(BIN)/python -m pytest

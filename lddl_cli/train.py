@@ -7,7 +7,7 @@ per epoch), (5) dropout masks (dropout layers hold the same generator). Same con
 same run.
 
 The per-step hot path is forward, loss, backward, optional clip, ONE vectorized finiteness
-check (loss + sum of the flat gradient buffer), optimizer step and zero_grad. Metrics are a
+check (loss + the flat gradient's dot product with itself), optimizer step and zero_grad. Metrics are a
 running sum of Python floats; callbacks run once per epoch.
 """
 
@@ -159,8 +159,9 @@ class Trainer:
             model.backward(loss_fn.backward())
             if clip is not None:
                 nn.clip_grad_norm(parameters, clip)
-            # One vectorized check; a non-finite sum is confirmed element-wise (it may be an overflow).
-            if not math.isfinite(loss + grad.sum()) and self._non_finite(loss):
+            # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A
+            # non-finite result is confirmed element-wise, since squares of huge values may overflow.
+            if not math.isfinite(loss + grad.dot(grad)) and self._non_finite(loss):
                 self.batch = steps
                 raise self._failure(xb, yb, loss)
             optimizer.step()
