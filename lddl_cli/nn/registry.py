@@ -34,7 +34,9 @@ def closest(name: str, valid: list[str]) -> str | None:
 class Registry(Mapping[str, Callable]):
     """An explicit, read-only table from snake_case name to class or function."""
 
-    def __init__(self, kind: str, entries: dict[str, Callable], aliases: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, kind: str, entries: dict[str, Callable], aliases: dict[str, str] | None = None
+    ) -> None:
         self.kind = kind
         self._entries = dict(entries)
         self._aliases = dict(aliases or {})

@@ -80,7 +80,9 @@ class Parameter:
 def _copy_into(target: np.ndarray, value, what: str) -> None:
     value = np.asarray(value)
     if value.shape != target.shape:
-        raise ValueError(f"cannot assign {what} of shape {value.shape} to a parameter of shape {target.shape}")
+        raise ValueError(
+            f"cannot assign {what} of shape {value.shape} to a parameter of shape {target.shape}"
+        )
     np.copyto(target, value, casting="same_kind")
 
 
