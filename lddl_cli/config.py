@@ -674,7 +674,45 @@ def schema_json() -> dict:
     """The JSON Schema of the config file, for editors (``lddl schema``)."""
     schema = Config.model_json_schema()
     schema["title"] = "lddl config"
+    definitions = schema.get("$defs", {})
+    spec_names = {spec.__name__ for spec in _all_specs()}
+    for name, definition in definitions.items():
+        if name in spec_names:
+            # The discriminator needs 'type' in the mapping form, default or not.
+            definition["required"] = ["type", *[r for r in definition.get("required", []) if r != "type"]]
+    _allow_bare_names(schema, definitions)
     return schema
+
+
+def _all_specs() -> list[type[Spec]]:
+    return [
+        spec
+        for variants in (LAYER_VARIANTS, LOSS_VARIANTS, OPTIMIZER_VARIANTS, SCHEDULER_VARIANTS, INIT_VARIANTS)
+        for spec in variants.values()
+    ]
+
+
+def _allow_bare_names(node, definitions: dict) -> None:
+    """Let every spec union also accept the bare name of a spec that needs no other key."""
+    if isinstance(node, list):
+        for item in node:
+            _allow_bare_names(item, definitions)
+        return
+    if not isinstance(node, dict):
+        return
+    members = node.get("oneOf")
+    if isinstance(members, list) and members and all("$ref" in m for m in members):
+        names = []
+        for member in members:
+            definition = definitions.get(member["$ref"].rsplit("/", 1)[-1], {})
+            name = definition.get("properties", {}).get("type", {}).get("const")
+            if name is not None and set(definition.get("required", [])) <= {"type"}:
+                names.append(name)
+        if names:
+            node["oneOf"] = [*members, {"type": "string", "enum": names}]
+    for key, value in node.items():
+        if key != "oneOf":
+            _allow_bare_names(value, definitions)
 
 
 # --- overrides ------------------------------------------------------------------------------------

@@ -323,6 +323,17 @@ def test_schema_describes_every_section_and_type():
     }
     for spec in (*cfg.LAYER_SPECS.values(), *cfg.OPTIMIZER_SPECS.values(), *cfg.SCHEDULER_SPECS.values()):
         assert spec.__name__ in definitions
+        assert definitions[spec.__name__]["required"][0] == "type"
+
+
+def test_schema_accepts_bare_names_only_where_no_other_key_is_needed():
+    schema = schema_json()
+    bare = [m for m in schema["properties"]["loss"]["oneOf"] if m.get("type") == "string"]
+    assert bare == [{"type": "string", "enum": list(cfg.LOSS_VARIANTS)}]
+    items = schema["$defs"]["ModelConfig"]["properties"]["layers"]["anyOf"][0]["items"]["oneOf"]
+    (names,) = [m["enum"] for m in items if m.get("type") == "string"]
+    assert "relu" in names and "dropout" in names
+    assert "linear" not in names and "batch_norm1d" not in names
 
 
 # --- builders -----------------------------------------------------------------------------------------
