@@ -1014,7 +1014,12 @@ def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]
                 continue  # reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
             problems.append(locator.problem(path, "required key is missing"))
         elif kind == "unknown_type":
-            problems.append(locator.problem(path, _unknown_type_message(path, value)))
+            typos = [k for k in value if closest(str(k), ["type"])] if isinstance(value, dict) else []
+            if "type" not in (value if isinstance(value, dict) else {"type": 0}) and typos:
+                message = f"unknown key; did you mean 'type'? ({_unknown_type_message(path, value)})"
+                problems.append(locator.problem((*path, typos[0]), message, key=True))
+            else:
+                problems.append(locator.problem(path, _unknown_type_message(path, value)))
         else:
             problems.append(locator.problem(path, _message(item, value)))
     return problems

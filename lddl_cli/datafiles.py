@@ -82,8 +82,11 @@ def _read_npy(path: Path, what: str) -> np.ndarray:
                 shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
             else:
                 raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, EOFError, SyntaxError, TypeError) as error:
-            raise _fail(path, what, f"not a valid .npy file ({error})") from None
+        except Exception as error:  # numpy parses the header with Python's tokenizer: many error types
+            reason = " ".join(str(error).split())[:200]
+            raise _fail(path, what, f"not a valid .npy file ({type(error).__name__}: {reason})") from None
+        if any(dim < 0 for dim in shape):
+            raise _fail(path, what, f"not a valid .npy file (negative dimension in shape {shape})")
         _check_dtype(dtype, path, what)
         offset = handle.tell()
         count = math.prod(shape)

@@ -137,7 +137,7 @@ def parse_yaml(text: str, file: str | None = None, *, label: str = "") -> YamlDo
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as error:
-        raise ConfigError([_yaml_problem(error, file, label)]) from None
+        raise ConfigError([_yaml_problem(error, file, label, text)]) from None
     finally:
         loader.dispose()
     document = YamlDocument(data=None, file=file)
@@ -177,11 +177,18 @@ def _mark(node) -> Mark:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _yaml_problem(error: yaml.YAMLError, file: str | None, label: str) -> Problem:
+def _yaml_problem(error: yaml.YAMLError, file: str | None, label: str, text: str) -> Problem:
+    if isinstance(error, yaml.reader.ReaderError):
+        # A character YAML does not allow (control characters, for one); no mark, only a position.
+        position = min(max(error.position, 0), len(text))
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        message = f"YAML syntax error: character {error.character!r} is not allowed in YAML ({error.reason})"
+        return Problem(file, line, col, label, " ".join(message.split()))
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
-    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    message = " ".join((f"YAML syntax error: {problem}" + (f" ({context})" if context else "")).split())
     if mark is None:
         return Problem(file, None, None, label, message)
     return Problem(file, mark.line + 1, mark.column + 1, label, message)
@@ -208,7 +215,7 @@ def _check_events(text: str, file: str | None, label: str) -> None:
                     message = "more than one YAML document ('---'); a config is one document"
                     raise ConfigError([Problem(file, line, col, label, message)])
     except yaml.YAMLError as error:
-        raise ConfigError([_yaml_problem(error, file, label)]) from None
+        raise ConfigError([_yaml_problem(error, file, label, text)]) from None
 
 
 class _Builder:

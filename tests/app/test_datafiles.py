@@ -88,6 +88,10 @@ def make(tmp_path, case: str):
         path.write_bytes(b"PK\x03\x04 this is a zip, not an npy")
     elif case == "bad_header":
         path.write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': lol}  \n")
+    elif case == "untokenizable_header":
+        path.write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8',(\n")
+    elif case == "negative_shape":
+        npy_header(path, "<f8", (-1, -2), b"\0" * 16)
     elif case == "three_d":
         np.save(path, np.ones((2, 2, 2)))
     elif case == "scalar":
@@ -157,6 +161,8 @@ def make(tmp_path, case: str):
         ("trailing", "x.npy: data.x: 4 unexpected bytes after the array data"),
         ("not_npy", "x.npy: data.x: not a valid .npy file"),
         ("bad_header", "x.npy: data.x: not a valid .npy file"),
+        ("untokenizable_header", "x.npy: data.x: not a valid .npy file"),
+        ("negative_shape", "x.npy: data.x: not a valid .npy file (negative dimension in shape (-1, -2))"),
         ("three_d", "x.npy: data.x: expected a 2-D (rows, columns) array; got shape (2, 2, 2)"),
         ("scalar", "x.npy: data.x: expected a 2-D (rows, columns) array; got shape ()"),
         ("zero_rows", "x.npy: data.x: no data: shape (0, 1)"),

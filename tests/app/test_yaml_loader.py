@@ -200,6 +200,14 @@ def test_non_utf8_bytes_are_located(tmp_path, raw, where):
     assert where in line and "not valid UTF-8" in line
 
 
+@pytest.mark.parametrize(("raw", "where"), [(b"\x00", ":1:1:"), (b"a: 1\nb: x\x07y\n", ":2:5:")])
+def test_control_characters_are_one_located_line(tmp_path, raw, where):
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file(write(tmp_path, raw))
+    line = only_line(error)
+    assert where in line and "is not allowed in YAML" in line and "\n" not in line
+
+
 def test_utf8_bom_is_accepted(tmp_path):
     assert load_yaml_file(write(tmp_path, "\ufeffname: café\n")).data == {"name": "café"}
 
