@@ -1,0 +1,316 @@
+"""The bad-input catalogue: each entry is an ``lddl`` command, the bad input it reads, and one regex
+per line that lddl must print on stderr (matched from the start of the line, in order).
+
+Commands run inside a workspace (see ``tests/robustness/test_bad_inputs.py``) holding:
+``valid.yaml`` and ``config/`` (copied from this folder), ``data/`` (valid data) and ``bad/``
+(written by ``make_bad_inputs.py``), ``runs/valid/`` (a small valid run whose ``model.npz`` the
+weights cases are derived from), ``runs/catalogue/`` (an existing run that the failing commands must
+not touch) and an empty ``out/`` folder that commands are told to write into.
+
+Every entry must exit with code 2, print nothing on stdout, exactly these lines on stderr, no
+traceback, and leave every file of the workspace as it was (so nothing executed a payload: the
+payloads would create ``pwned``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    args: tuple[str, ...]
+    patterns: tuple[str, ...]
+
+
+def _config(name: str, patterns: list[str], command: str = "train") -> Entry:
+    return Entry(f"config-{name}", (command, f"config/{name}.yaml"), tuple(patterns))
+
+
+def _at(name: str, line: int) -> str:
+    """The location prefix of a problem on ``line`` of config/NAME.yaml (any column)."""
+    return rf"config/{name}\.yaml:{line}:\d+: "
+
+
+CONFIG = [
+    _config("syntax_error", [_at("syntax_error", 9) + "YAML syntax error: .*"]),
+    _config("bad_indentation", [_at("bad_indentation", 6) + "YAML syntax error: .*"], "check"),
+    _config("duplicate_key", [_at("duplicate_key", 18) + r"train\.epochs: duplicate key .*line 16"]),
+    _config("empty", [r"config/empty\.yaml(:1:1)?: empty config"]),
+    _config("top_level_list", [_at("top_level_list", 2) + "the top level must be a mapping.*list"]),
+    _config("top_level_scalar", [_at("top_level_scalar", 2) + "the top level must be a mapping"], "check"),
+    _config(
+        "python_object_tag",
+        [_at("python_object_tag", 2) + r"name: YAML tag '!!python/object/apply:os\.system' is not allowed"],
+    ),
+    _config(
+        "python_name_tag",
+        [
+            _at("python_name_tag", 9)
+            + r"model\.activation: YAML tag '!!python/name:os\.system' is not allowed"
+        ],
+    ),
+    _config("alias_bomb", [_at("alias_bomb", 3) + r".*aliases"]),
+    _config("deep_nesting", [_at("deep_nesting", 2) + r".*nesting depth"]),
+    _config(
+        "typo_top_level", [_at("typo_top_level", 11) + r"optimiser: unknown key; did you mean 'optimizer'\?"]
+    ),
+    _config("typo_epoch", [_at("typo_epoch", 16) + r"train\.epoch: unknown key; did you mean 'epochs'\?"]),
+    _config(
+        "typo_learnin_rate",
+        [_at("typo_learnin_rate", 13) + r"optimizer\.learnin_rate: unknown key; did you mean 'lr'\?"],
+        "check",
+    ),
+    _config(
+        "typo_layer_type",
+        [_at("typo_layer_type", 9) + r"model\.layers\[0\]: unknown layer 'lineer'; did you mean 'linear'\?"],
+    ),
+    _config(
+        "typo_activation",
+        [_at("typo_activation", 9) + r"model\.activation: unknown activation 'rleu'; did you mean 'relu'\?"],
+    ),
+    _config("typo_loss", [_at("typo_loss", 10) + r"loss: unknown loss 'mes'; did you mean 'mse'\?"]),
+    _config(
+        "typo_optimizer_type",
+        [
+            _at("typo_optimizer_type", 12)
+            + r"optimizer(\.type)?: unknown optimizer 'sdg'; did you mean 'sgd'\?"
+        ],
+    ),
+    _config("epochs_string", [_at("epochs_string", 16) + r"train\.epochs: expected an integer; got 'ten'"]),
+    _config("epochs_bool", [_at("epochs_bool", 16) + r"train\.epochs: expected an integer; got true"]),
+    _config(
+        "batch_size_float",
+        [_at("batch_size_float", 17) + r"train\.batch_size: expected an integer; got 32\.5"],
+    ),
+    _config(
+        "batch_size_zero", [_at("batch_size_zero", 17) + r"train\.batch_size: must be >= 1; got 0"], "check"
+    ),
+    _config("lr_negative", [_at("lr_negative", 13) + r"optimizer\.lr: must be >= 0(\.0)?; got -1"]),
+    _config("lr_nan", [_at("lr_nan", 13) + r"optimizer\.lr: must be a finite number; got nan"]),
+    _config("lr_inf", [_at("lr_inf", 13) + r"optimizer\.lr: must be a finite number; got inf"]),
+    _config("widths_empty", [_at("widths_empty", 8) + r"model\.widths: needs at least 2"]),
+    _config("dropout_p", [_at("dropout_p", 11) + r"model\.layers\[2\]\.p: must be <= 1(\.0)?; got 1\.5"]),
+    _config(
+        "widths_and_layers", [_at("widths_and_layers", 8) + r"model: give either 'widths' .* or 'layers'"]
+    ),
+    _config("seed_negative", [_at("seed_negative", 3) + r"seed: must be >= 0; got -7"]),
+    _config(
+        "four_problems",
+        [
+            _at("four_problems", 9)
+            + r"model\.activation: unknown activation 'sigmoidd'; did you mean 'sigmoid'\?",
+            _at("four_problems", 14) + r"optimizer\.momentun: unknown key; did you mean 'momentum'\?",
+            _at("four_problems", 16) + r"train\.epochs: expected an integer; got 'two'",
+            _at("four_problems", 17) + r"train\.batch_size: must be >= 1; got -4",
+        ],
+    ),
+    Entry(
+        "config-5mib",
+        ("train", "bad/big_5mib.yaml"),
+        (r"bad/big_5mib\.yaml: file is \d+ bytes; a config may be at most",),
+    ),
+    Entry("config-non_utf8", ("check", "bad/non_utf8.yaml"), (r"bad/non_utf8\.yaml:2:\d+: not valid UTF-8",)),
+    Entry("config-directory", ("train", "config"), (r"config: is a directory",)),
+    Entry("config-missing", ("train", "config/nope.yaml"), (r"config/nope\.yaml: no such file",)),
+    Entry(
+        "config-set-negative",
+        ("train", "valid.yaml", "--set", "optimizer.lr=-1"),
+        (r"--set optimizer\.lr: must be >= 0",),
+    ),
+    Entry(
+        "config-set-typo",
+        ("train", "valid.yaml", "--set", "train.epoch=3"),
+        (r"--set train\.epoch: unknown key; did you mean 'epochs'\?",),
+    ),
+    Entry(
+        "config-set-nan",
+        ("check", "valid.yaml", "--set", "optimizer.momentum=.nan"),
+        (r"--set optimizer\.momentum: must be a finite number",),
+    ),
+]
+
+
+def _data(name: str, overrides: list[str], patterns: list[str], command: str = "train") -> Entry:
+    args = [command, "valid.yaml"]
+    for override in overrides:
+        args += ["--set", override]
+    return Entry(f"data-{name}", tuple(args), tuple(patterns))
+
+
+DATA = [
+    _data("missing", ["data.x=bad/nope.npy"], [r"bad/nope\.npy: data\.x: no such file"]),
+    _data("directory", ["data.y=bad"], [r"bad: data\.y: is a directory"]),
+    _data(
+        "pickle_payload",
+        ["data.x=bad/x_pickled.npy"],
+        [r"bad/x_pickled\.npy: data\.x: dtype object is not allowed.*never unpickles"],
+    ),
+    _data(
+        "object_array",
+        ["data.x=bad/x_object.npy"],
+        [r"bad/x_object\.npy: data\.x: dtype object is not allowed"],
+        "check",
+    ),
+    _data("x_1d", ["data.x=bad/x_1d.npy"], [r"bad/x_1d\.npy: data\.x: expected a 2-D .*got shape \(32,\)"]),
+    _data(
+        "x_3d", ["data.x=bad/x_3d.npy"], [r"bad/x_3d\.npy: data\.x: expected a 2-D .*got shape \(32, 1, 1\)"]
+    ),
+    _data(
+        "rows_mismatch",
+        ["data.x=bad/x_short.npy"],
+        [r"data/y\.npy: data\.y: has 32 rows but data\.x \(bad/x_short\.npy\) has 31"],
+    ),
+    _data(
+        "zero_rows",
+        ["data.x=bad/x_empty.npy", "data.y=bad/y_empty.npy"],
+        [r"bad/x_empty\.npy: data\.x: no data: shape \(0, 1\)"],
+    ),
+    _data(
+        "x_nan",
+        ["data.x=bad/x_nan.npy"],
+        [r"bad/x_nan\.npy: data\.x: 2 non-finite value\(s\).*nan, at row 5, column 0"],
+    ),
+    _data(
+        "y_inf",
+        ["data.y=bad/y_inf.npy"],
+        [r"bad/y_inf\.npy: data\.y: 1 non-finite value\(s\).*inf, at row 3, column 0"],
+        "check",
+    ),
+    _data(
+        "string_dtype",
+        ["data.x=bad/x_str.npy"],
+        [r"bad/x_str\.npy: data\.x: dtype <U8 \(string\) is not allowed"],
+    ),
+    _data(
+        "complex_dtype",
+        ["data.x=bad/x_complex.npy"],
+        [r"bad/x_complex\.npy: data\.x: dtype complex128 \(complex\) is not allowed"],
+    ),
+    _data(
+        "huge_header",
+        ["data.x=bad/x_huge_header.npy"],
+        [r"bad/x_huge_header\.npy: data\.x: .*\(1000000000000, 1\).*holds 16"],
+    ),
+    _data(
+        "truncated", ["data.x=bad/x_truncated.npy"], [r"bad/x_truncated\.npy: data\.x: truncated or corrupt"]
+    ),
+    _data(
+        "csv_header_row",
+        ["data.x=bad/x_header.csv"],
+        [r"bad/x_header\.csv: data\.x: line 1: 'x' is not a number"],
+    ),
+    _data(
+        "csv_ragged",
+        ["data.x=bad/x_ragged.csv"],
+        [r"bad/x_ragged\.csv: data\.x: line 8 has 2 columns but line 1 has 1"],
+    ),
+    _data(
+        "widths_mismatch",
+        ["model.widths=[3,8,1]"],
+        [r"data/x\.npy: data\.x: has 1 column\(s\) but the model's first layer takes 3"],
+    ),
+    _data(
+        "batch_larger_than_data",
+        ["train.batch_size=40"],
+        [r"valid\.yaml: train\.batch_size: 40 is more than the 32 training rows"],
+    ),
+    Entry(
+        "data-predict-input-pickle",
+        ("predict", "--weights", "runs/valid/model.npz", "--input", "bad/x_pickled.npy"),
+        (r"bad/x_pickled\.npy: --input: dtype object is not allowed",),
+    ),
+    Entry(
+        "data-predict-input-nan",
+        ("predict", "--weights", "runs/valid/model.npz", "--input", "bad/x_nan.npy", "--output", "out/y.npy"),
+        (r"bad/x_nan\.npy: --input: 2 non-finite",),
+    ),
+]
+
+# Weights: (file under bad/, one regex per line, each following "bad/FILE.npz: ").
+WEIGHTS_CASES = {
+    "truncated_10": [r"not a weights file: cannot read it as an \.npz \(zip\) archive"],
+    "truncated_50": [r"not a weights file: cannot read it as an \.npz \(zip\) archive"],
+    "truncated_99": [r"not a weights file: cannot read it as an \.npz \(zip\) archive"],
+    "empty": [r"not a weights file"],
+    "not_a_zip": [r"not a weights file"],
+    "flipped_byte": [r"0\.weight: corrupt member \(BadZipFile: Bad CRC-32"],
+    "renamed_member": [
+        r"0\.weight: missing array for layer 0 \(linear.*\), expected shape \(8, 1\); "
+        r"did you mean '0\.wieght'\?",
+        r"0\.wieght: unexpected array of shape \(8, 1\).*did you mean '0\.weight'\?",
+    ],
+    "extra_member": [r"extra: unexpected array of shape \(3,\)"],
+    "missing_member": [r"2\.bias: missing array for layer 2 \(linear.*\), expected shape \(1,\)"],
+    "transposed": [
+        r"0\.weight: layer 0 \(linear: in_features=1, out_features=8\) expects shape \(8, 1\), "
+        r"the file holds \(1, 8\)"
+    ],
+    "int_dtype": [r"0\.weight: expected a float32 or float64 array, got dtype int64"],
+    "complex_dtype": [r"0\.weight: expected a float32 or float64 array, got dtype complex128"],
+    "nan_value": [r"0\.bias: 1 non-finite value\(s\) \(nan or inf\), first at index \(3,\)"],
+    "pickle_payload": [r"0\.weight: holds Python objects, which can only be read by unpickling; refused"],
+    "deflate_bomb": [r"0\.weight: declares 2684354\d+ bytes uncompressed; the limit is \d+ bytes"],
+    "deflate_bomb_lying_size": [r"0\.weight: corrupt member \(BadZipFile: Bad CRC-32"],
+    "other_architecture": [
+        r"0\.weight: layer 0 \(linear: in_features=1, out_features=8\) expects shape \(8, 1\), "
+        r"the file holds \(4, 1\)",
+        r"0\.bias: layer 0 \(linear.*\) expects shape \(8,\), the file holds \(4,\)",
+        r"2\.weight: layer 2 \(linear: in_features=8, out_features=1\) expects shape \(1, 8\), "
+        r"the file holds \(1, 4\)",
+    ],
+    "no_metadata": [r"__lddl__: missing; this is not a weights file written by lddl train"],
+    "metadata_bad_json": [r"__lddl__: invalid JSON"],
+    "metadata_format": [r"__lddl__\.format: unsupported format version 99; this lddl reads 1"],
+    "metadata_unknown_layer": [
+        r"__lddl__\.model\.layers\[0\]: unknown layer 'lineer'; did you mean 'linear'\?"
+    ],
+    "metadata_huge_layer": [
+        r"__lddl__\.model\.layers: layer sizes declare far more parameters than the file holds"
+    ],
+}
+
+WEIGHTS_COMMANDS = {
+    "predict": ("predict", "--weights", "{w}", "--x", "0.5", "--output", "out/pred.npy"),
+    "plot": ("plot", "--weights", "{w}", "--out", "out/fit.png"),
+    "summary": ("summary", "{w}"),
+}
+
+
+def _weights_entries() -> list[Entry]:
+    entries = []
+    for case, patterns in WEIGHTS_CASES.items():
+        path = f"bad/{case}.npz"
+        for command, template in WEIGHTS_COMMANDS.items():
+            args = tuple(path if arg == "{w}" else arg for arg in template)
+            lines = tuple(re.escape(path) + ": " + pattern for pattern in patterns)
+            entries.append(Entry(f"weights-{case}-{command}", args, lines))
+    entries += [
+        Entry(
+            "weights-missing",
+            WEIGHTS_COMMANDS["predict"][:2] + ("bad/nope.npz", "--x", "0.5"),
+            (r"bad/nope\.npz: no such file",),
+        ),
+        Entry("weights-directory", ("summary", "bad/"), (r"bad/?: is a directory",)),
+        Entry(
+            "weights-run-dir",
+            ("plot", "runs/broken", "--out", "out/fit.png"),
+            (r"runs/broken/model\.npz: not a weights file",),
+        ),
+    ]
+    return entries
+
+
+WEIGHTS = _weights_entries()
+ENTRIES = CONFIG + DATA + WEIGHTS
+
+# Entries also run through the installed ``lddl`` executable in a subprocess.
+SUBPROCESS = [
+    "config-python_object_tag",
+    "config-alias_bomb",
+    "data-pickle_payload",
+    "weights-pickle_payload-predict",
+    "weights-deflate_bomb-summary",
+]
