@@ -769,7 +769,7 @@ def _apply_override(data: dict, override: str, locator: _Locator) -> Problem | N
         target[last] = value
     else:
         return Problem(None, None, None, label, "a list index needs a list")
-    locator.overrides[tuple(parts)] = key
+    locator.overrides[tuple(parts)] = _copy(value)
     return None
 
 
@@ -860,7 +860,16 @@ class _Locator:
 
     def __init__(self, document: YamlDocument) -> None:
         self.document = document
-        self.overrides: dict[tuple, str] = {}
+        self.overrides: dict[tuple, object] = {}  # path -> the value as given on the command line
+
+    def written(self, path: tuple) -> bool:
+        """Whether ``path`` was written out in the file or an override (not implied by a bare name)."""
+        if path in self.document.key_marks or path in self.overrides:
+            return True
+        for length in range(len(path) - 1, -1, -1):
+            if path[:length] in self.overrides:
+                return _lookup_written(self.overrides[path[:length]], path[length:])
+        return False
 
     def problem(self, path: tuple, message: str, *, key: bool = False) -> Problem:
         dotted = dotted_path(path)
@@ -938,6 +947,17 @@ def _lookup(data, path: tuple):
         else:
             return None
     return current
+
+
+def _lookup_written(value, path: tuple) -> bool:
+    for element in path:
+        if isinstance(value, dict) and element in value:
+            value = value[element]
+        elif isinstance(value, list) and isinstance(element, int) and element < len(value):
+            value = value[element]
+        else:
+            return False
+    return True
 
 
 def _model_at(path: tuple, data) -> type[BaseModel] | None:
@@ -1018,6 +1038,8 @@ def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]
             if "type" not in (value if isinstance(value, dict) else {"type": 0}) and typos:
                 message = f"unknown key; did you mean 'type'? ({_unknown_type_message(path, value)})"
                 problems.append(locator.problem((*path, typos[0]), message, key=True))
+            elif isinstance(value, dict) and "type" in value and locator.written((*path, "type")):
+                problems.append(locator.problem((*path, "type"), _unknown_type_message(path, value)))
             else:
                 problems.append(locator.problem(path, _unknown_type_message(path, value)))
         else:

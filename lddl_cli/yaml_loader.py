@@ -123,7 +123,9 @@ def load_yaml_file(path: str | Path) -> YamlDocument:
         raise ConfigError([Problem(name, 1, 1, "", "empty config; expected a mapping such as 'model: ...'")])
     if not isinstance(document.data, dict):
         line, col = document.mark(()) or (1, 1)
-        kind = type(document.data).__name__
+        kind = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+            type(document.data), type(document.data).__name__
+        )
         raise ConfigError(
             [Problem(name, line, col, "", f"the top level must be a mapping of keys; got a {kind}")]
         )

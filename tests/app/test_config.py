@@ -346,8 +346,8 @@ def located(text: str, anchor: str) -> str:
         (
             "{type: sgd,",
             "{type: adamm,",
-            "optimizer",
-            "{type: adamm",
+            "optimizer.type",
+            "{type: |adamm",
             "unknown optimizer 'adamm'; did you mean 'adam'?",
         ),
         (
@@ -405,3 +405,16 @@ def test_each_bad_value_is_one_located_line(tmp_path, old, new, key, anchor, exp
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{tmp_path / 'c.yaml'}:{located(text, anchor)}: {key}: "), lines[0]
     assert expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("loss=mes", "--set loss: unknown loss 'mes'"),
+        ("loss={type: mes}", "--set loss.type: unknown loss 'mes'"),
+        ("loss.type=mes", "--set loss.type: unknown loss 'mes'"),
+    ],
+)
+def test_an_unknown_name_is_located_where_it_was_written(tmp_path, override, expected):
+    lines = problems_of(tmp_path, BASE, [override])
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
