@@ -40,7 +40,10 @@ class ArrayDataset:
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index) -> tuple[np.ndarray, ...]:
-        return tuple(a[index] for a in self.arrays)
+        if isinstance(index, np.ndarray) and index.dtype.kind in "iu":
+            # The DataLoader's case: ndarray.take gathers rows like a[index], in about half the time.
+            return tuple([a.take(index, axis=0) for a in self.arrays])
+        return tuple([a[index] for a in self.arrays])
 
     def __repr__(self) -> str:
         return f"ArrayDataset({', '.join(str(a.shape) for a in self.arrays)})"
@@ -94,13 +97,15 @@ class DataLoader:
         return -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        # One permutation per epoch, sliced into batches: no per-batch allocation but the batch itself.
+        # One permutation per epoch, cut into batches by a reshape (views): no per-batch allocation
+        # beyond the gathered batch itself.
         order = self.rng.permutation(len(self._order)) if self.shuffle else self._order
-        n = len(order)
-        stop = n - n % self.batch_size if self.drop_last else n
         dataset, batch_size = self.dataset, self.batch_size
-        for start in range(0, stop, batch_size):
-            yield dataset[order[start : start + batch_size]]
+        full = len(order) // batch_size
+        for index in order[: full * batch_size].reshape(full, batch_size):
+            yield dataset[index]
+        if not self.drop_last and len(order) > full * batch_size:
+            yield dataset[order[full * batch_size :]]
 
     def __repr__(self) -> str:
         return (

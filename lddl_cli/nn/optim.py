@@ -35,6 +35,7 @@ def decayed_gradient(
     """
     if weight_decay == 0:
         return grad
+    weight_decay = param.dtype.type(weight_decay)
     # Compare by value: a name read from YAML is equal to "l1" but need not be the same object.
     if decay_type == "l2":
         np.multiply(param, weight_decay, out=out)
@@ -51,10 +52,10 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -
     """start <- start + weight * (end - start), in place, evaluated as torch's ``lerp_`` does."""
     np.subtract(end, start, out=tmp)
     if weight < 0.5:
-        tmp *= weight
+        tmp *= start.dtype.type(weight)
         start += tmp
     else:
-        tmp *= 1.0 - weight
+        tmp *= start.dtype.type(1.0 - weight)
         np.subtract(end, tmp, out=start)
 
 
@@ -84,24 +85,25 @@ def sgd(
 
     ``work`` and ``tmp`` are scratch arrays shaped like ``param``.
     """
+    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     if momentum != 0:
         if first_step:
-            momentum_buffer[...] = g
+            np.copyto(momentum_buffer, g)
         else:
-            momentum_buffer *= momentum
+            momentum_buffer *= scalar(momentum)
             if dampening == 0:
                 momentum_buffer += g
             else:
-                np.multiply(g, 1.0 - dampening, out=tmp)
+                np.multiply(g, scalar(1.0 - dampening), out=tmp)
                 momentum_buffer += tmp
         if nesterov:
-            np.multiply(momentum_buffer, momentum, out=tmp)
+            np.multiply(momentum_buffer, scalar(momentum), out=tmp)
             tmp += g
             g = tmp
         else:
             g = momentum_buffer
-    np.multiply(g, lr, out=tmp)
+    np.multiply(g, scalar(lr), out=tmp)
     param -= tmp
 
 
@@ -133,16 +135,20 @@ def adam(
     v_max = max(v_max, v)                  if amsgrad, and v_max replaces v below
     denom = sqrt(v) / sqrt(1 - beta2**step) + eps
     w = w - lr / (1 - beta1**step) * m / denom
+
+    The last two lines are evaluated as w - c * m / (sqrt(v) + eps * sqrt(1 - beta2**step)) with
+    c = lr * sqrt(1 - beta2**step) / (1 - beta1**step): the same value, one pass fewer.
     """
+    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     if weight_decay != 0 and decoupled:
-        param *= 1.0 - lr * weight_decay
+        param *= scalar(1.0 - lr * weight_decay)
         g = grad
     else:
         g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     _lerp_(exp_avg, g, 1.0 - beta1, tmp)
-    exp_avg_sq *= beta2
+    exp_avg_sq *= scalar(beta2)
     np.multiply(g, g, out=tmp)
-    tmp *= 1.0 - beta2
+    tmp *= scalar(1.0 - beta2)
     exp_avg_sq += tmp
 
     bias_correction1 = 1.0 - beta1**step
@@ -152,10 +158,9 @@ def adam(
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second_moment = max_exp_avg_sq
     np.sqrt(second_moment, out=tmp)
-    tmp /= bias_correction2_sqrt
-    tmp += eps
+    tmp += scalar(eps * bias_correction2_sqrt)
     np.divide(exp_avg, tmp, out=tmp)
-    tmp *= lr / bias_correction1
+    tmp *= scalar(lr * bias_correction2_sqrt / bias_correction1)
     param -= tmp
 
 
@@ -191,10 +196,11 @@ def rmsprop(
     else:
         w = w - lr * g / avg
     """
+    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
-    square_avg *= alpha
+    square_avg *= scalar(alpha)
     np.multiply(g, g, out=tmp)
-    tmp *= 1.0 - alpha
+    tmp *= scalar(1.0 - alpha)
     square_avg += tmp
     if centered:
         _lerp_(grad_avg, g, 1.0 - alpha, tmp)
@@ -203,14 +209,14 @@ def rmsprop(
         np.sqrt(tmp, out=tmp)
     else:
         np.sqrt(square_avg, out=tmp)
-    tmp += eps
+    tmp += scalar(eps)
     np.divide(g, tmp, out=tmp)
     if momentum > 0:
-        momentum_buffer *= momentum
+        momentum_buffer *= scalar(momentum)
         momentum_buffer += tmp
-        np.multiply(momentum_buffer, lr, out=tmp)
+        np.multiply(momentum_buffer, scalar(lr), out=tmp)
     else:
-        tmp *= lr
+        tmp *= scalar(lr)
     param -= tmp
 
 
@@ -235,14 +241,15 @@ def adagrad(
     sum = sum + g * g
     w = w - clr * g / (sqrt(sum) + eps)
     """
+    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     clr = lr / (1 + (step - 1) * lr_decay)
     np.multiply(g, g, out=tmp)
     state_sum += tmp
     np.sqrt(state_sum, out=tmp)
-    tmp += eps
+    tmp += scalar(eps)
     np.divide(g, tmp, out=tmp)
-    tmp *= clr
+    tmp *= scalar(clr)
     param -= tmp
 
 
