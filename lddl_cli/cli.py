@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -103,6 +104,7 @@ def root(
         "lddl train configs/sin.yaml",
         "lddl train configs/sin.yaml --out runs/try --set optimizer.lr=0.005 --set train.epochs=200",
         "lddl train configs/adam.yaml --quiet",
+        "lddl train configs/sin.yaml --set train.epochs=2000 --resume runs/sin/checkpoint.npz",
     )
 )
 @boundary
@@ -116,17 +118,29 @@ def train(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No table, no progress: only the summary.")
     ] = False,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue from a checkpoint.npz of the same config (--set train.epochs may grow).",
+        ),
+    ] = None,
 ) -> None:
-    """Validate CONFIG and its data, train, write the run directory and print a summary."""
+    """Validate CONFIG and its data, train, write the run directory and print a summary.
+
+    Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
+    """
     from .config import load_config
     from .progress import make_progress
     from .summary import summary_rows, summary_table
-    from .train import Trainer, fit_and_write
+    from .train import Trainer, TrainingInterrupted, fit_and_write
 
     cfg = load_config(config, list(set_ or []))
     out_dir = out if out is not None else Path("runs") / cfg.name
     console = _console()
     trainer = Trainer(cfg)
+    if resume is not None:
+        trainer.resume(resume)
     if not quiet:
         console.print(summary_table(summary_rows(trainer.model, trainer.layers), f"{cfg.name}: model"))
     progress = make_progress(console, quiet)
@@ -134,6 +148,14 @@ def train(
         trainer.callbacks.append(progress)
     try:
         history = fit_and_write(trainer, out_dir)
+    except TrainingInterrupted as interrupt:
+        if hasattr(progress, "close"):
+            progress.close()
+        overrides = [part for value in set_ or [] for part in ("--set", value)]
+        again = shlex.join(["lddl", "train", str(config), *overrides, "--out", str(out_dir)])
+        _stderr(f"interrupted: checkpoint of epoch {interrupt.epoch} written to {interrupt.checkpoint}")
+        _stderr(f"resume with: {again} --resume {shlex.quote(str(interrupt.checkpoint))}")
+        raise typer.Exit(130) from None
     finally:
         if hasattr(progress, "close"):
             progress.close()

@@ -13,6 +13,8 @@ running sum of Python floats; callbacks run once per epoch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import platform
 import time
@@ -22,10 +24,20 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, nn
-from .errors import TrainingError
+from .errors import TrainingError, WeightsError
 
 METADATA_FORMAT = 1
+CHECKPOINT_FORMAT = 1
 GRID_POINTS = 500
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the resumable checkpoint of the last whole epoch was written."""
+
+    def __init__(self, checkpoint: Path | None, epoch: int) -> None:
+        super().__init__(str(checkpoint))
+        self.checkpoint = checkpoint
+        self.epoch = epoch
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,10 @@ class Trainer:
         # Finite weights as of the last epoch end: a finite gradient times a huge lr can overflow
         # the weights themselves, and no non-finite weight may ever be written.
         self.good_weights = self.flat.data.copy()
+        self.resolved = config.resolved()
+        self.config_hash = config_hash(config)
+        # Everything a checkpoint holds, as of the last epoch end (Ctrl-C may strike mid-step).
+        self.snapshot = self.take_snapshot()
 
     # --- one epoch ---------------------------------------------------------------------------
     def train_epoch(self) -> tuple[float, int]:
@@ -236,7 +252,7 @@ class Trainer:
 
     def _run_epochs(self, start: float) -> None:
         train = self.config.train
-        while self.epoch < train.epochs:
+        while self.epoch < train.epochs and not self.history.stopped_early:
             epoch_start = time.perf_counter()
             lr = self.lr
             train_loss, steps = self.train_epoch()
@@ -258,11 +274,118 @@ class Trainer:
                 np.copyto(self.good_weights, self.flat.data)
             self._step_scheduler(train_loss, val_loss)
             stop = self._early_stopping(val_loss if val_loss is not None else train_loss)
+            if stop:
+                self.history.stopped_early = True
+            self.snapshot = self.take_snapshot()
             for callback in self.callbacks:
                 callback.on_epoch_end(record)
             if stop:
-                self.history.stopped_early = True
                 break
+
+    # --- resumable checkpoints ---------------------------------------------------------------
+    def take_snapshot(self) -> dict:
+        """The run's state as of now, cheaply (a few copies, no encoding): weights, buffers,
+        optimizer and scheduler state, rng state, counters. Taken at every epoch end so that
+        Ctrl-C, which may strike mid-step, can still write a consistent checkpoint."""
+        return {
+            "weights": self.flat.data.copy(),
+            "buffers": {name: b.copy() for name, b in self.model.named_buffers()},
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": self.rng.bit_generator.state,
+            "epoch": self.epoch,
+            "elapsed": self.elapsed,
+            "steps": self.history.steps,
+            "records": len(self.history.records),  # records are append-only
+            "best_state": self.best_state,  # replaced, never mutated: a reference is enough
+            "best_loss": self.best_loss,
+            "best_epoch": self.history.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "stopped_early": self.history.stopped_early,
+        }
+
+    def checkpoint_state(self, snapshot: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, JSON metadata) for checkpoint.npz from ``snapshot`` (default: the last epoch end)."""
+        snap = self.snapshot if snapshot is None else snapshot
+        arrays = {}
+        offset = 0
+        for name, p in self.model.named_parameters():
+            arrays[f"model.{name}"] = snap["weights"][offset : offset + p.size].reshape(p.shape)
+            offset += p.size
+        arrays.update({f"model.{k}": v for k, v in snap["buffers"].items()})
+        scalars: dict[str, dict] = {}
+        for index, entry in snap["optimizer"]["state"].items():
+            for name, value in entry.items():
+                if isinstance(value, np.ndarray) and value.ndim > 0:
+                    arrays[f"optimizer.{index}.{name}"] = value
+                else:
+                    scalars.setdefault(str(index), {})[name] = _encode(value)
+        if snap["best_state"] is not None:
+            arrays.update({f"best.{k}": v for k, v in snap["best_state"].items()})
+        metadata = {
+            "format": CHECKPOINT_FORMAT,
+            "kind": "checkpoint",
+            "lddl_version": __version__,
+            "config_hash": self.config_hash,
+            "config": self.resolved,
+            "epoch": snap["epoch"],
+            "elapsed": snap["elapsed"],
+            "steps": snap["steps"],
+            "rng": _encode(snap["rng"]),
+            "optimizer": {"param_groups": _encode(snap["optimizer"]["param_groups"]), "scalars": scalars},
+            "scheduler": _encode(snap["scheduler"]),
+            "history": [_encode(vars(r)) for r in self.history.records[: snap["records"]]],
+            "best_loss": _encode(snap["best_loss"]),
+            "best_epoch": snap["best_epoch"],
+            "bad_epochs": snap["bad_epochs"],
+            "stopped_early": snap["stopped_early"],
+        }
+        return arrays, metadata
+
+    def resume(self, path: str | Path) -> None:
+        """Continue from ``checkpoint.npz``: refuses (WeightsError, exit 2) a checkpoint of another config."""
+        path = Path(path)
+        try:
+            arrays, metadata = nn.load_state(path)
+        except nn.state.StateError as error:
+            raise WeightsError(f"--resume: {error}") from None
+        if not metadata or metadata.get("kind") != "checkpoint":
+            raise WeightsError(f"{path}: --resume: not a checkpoint written by lddl train")
+        if metadata.get("config_hash") != self.config_hash:
+            changed = _changed_keys(metadata.get("config"), _hashed(self.config))
+            raise WeightsError(
+                f"{path}: --resume: the checkpoint was written under a different config "
+                f"(changed: {', '.join(changed) or 'unknown'}); resume with the same config and --set values"
+            )
+        try:
+            self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+            state: dict[int, dict] = {}
+            for key, value in arrays.items():
+                if key.startswith("optimizer."):
+                    _, index, name = key.split(".", 2)
+                    state.setdefault(int(index), {})[name] = value
+            for index, entry in metadata["optimizer"]["scalars"].items():
+                state.setdefault(int(index), {}).update(_decode(entry))
+            self.optimizer.load_state_dict(
+                {"state": state, "param_groups": _decode(metadata["optimizer"]["param_groups"])}
+            )
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(_decode(metadata["scheduler"]))
+            self.rng.bit_generator.state = _decode(metadata["rng"])
+            self.epoch = int(metadata["epoch"])
+            self.elapsed = float(metadata["elapsed"])
+            self.history.steps = int(metadata["steps"])
+            self.history.records = [EpochRecord(**_decode(r)) for r in metadata["history"]]
+            self.history.best_epoch = metadata["best_epoch"]
+            self.history.stopped_early = bool(metadata["stopped_early"])
+            self.best_loss = float(_decode(metadata["best_loss"]))
+            self.bad_epochs = int(metadata["bad_epochs"])
+            best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")}
+            self.best_state = best or None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise WeightsError(f"{path}: --resume: the checkpoint does not fit this run: {error}") from None
+        np.copyto(self.good_weights, self.flat.data)
+        self.snapshot = self.take_snapshot()
 
     # --- the finite guard (cold path) --------------------------------------------------------
     def _non_finite(self, loss: float) -> bool:
@@ -312,6 +435,84 @@ class Trainer:
         """Put back the weights of the last epoch end if the current ones are not all finite."""
         if not np.isfinite(self.flat.data).all():
             self.flat.data[...] = self.good_weights
+
+
+# --- checkpoint encoding ------------------------------------------------------------------
+# Keys that do not change what an epoch computes: a run may be resumed to train for longer, or
+# with another checkpoint interval.
+UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every")
+
+
+def _hashed(config) -> dict:
+    """The resolved config without UNHASHED_TRAIN_KEYS."""
+    resolved = json.loads(json.dumps(config.resolved()))
+    for key in UNHASHED_TRAIN_KEYS:
+        resolved["train"].pop(key, None)
+    return resolved
+
+
+def config_hash(config) -> str:
+    return hashlib.sha256(json.dumps(_hashed(config), sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _changed_keys(saved, current, prefix: str = "") -> list[str]:
+    if isinstance(saved, dict) and isinstance(current, dict):
+        saved = {k: v for k, v in saved.items() if not (prefix == "train." and k in UNHASHED_TRAIN_KEYS)}
+        keys = sorted(set(saved) | set(current))
+        return [c for k in keys for c in _changed_keys(saved.get(k), current.get(k), f"{prefix}{k}.")]
+    return [] if saved == current else [prefix.rstrip(".")]
+
+
+def _encode(value):
+    """JSON-ready data: tuples as lists, str keys, NumPy scalars as numbers, non-finite floats tagged."""
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if set(value) == {"__float__"}:
+            return float(value["__float__"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def write_checkpoint(path: Path, trainer: Trainer) -> Path:
+    """Write the trainer's last epoch-end snapshot to ``path`` atomically."""
+    arrays, metadata = trainer.checkpoint_state()
+    nn.save_state(path, arrays, metadata)
+    return path
+
+
+class Checkpointer:
+    """Writes ``checkpoint.npz`` every ``every`` epochs (a callback; 0 = only at the end of the run)."""
+
+    def __init__(self, trainer: Trainer, path: Path) -> None:
+        self.trainer = trainer
+        self.path = path
+        self.every = trainer.config.train.checkpoint_every
+
+    def on_train_begin(self, info) -> None:
+        pass
+
+    def on_epoch_end(self, record) -> None:
+        if self.every and record.epoch % self.every == 0:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_checkpoint(self.path, self.trainer)
+
+    def on_train_end(self, history) -> None:
+        pass
 
 
 # --- writing the run directory ------------------------------------------------------------
@@ -420,8 +621,15 @@ def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Pa
 def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
+    checkpoint = out_dir / "checkpoint.npz"
+    trainer.callbacks.insert(0, Checkpointer(trainer, checkpoint))
     try:
         history = trainer.fit()
+    except KeyboardInterrupt:
+        # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step.
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_checkpoint(checkpoint, trainer)
+        raise TrainingInterrupted(checkpoint, trainer.snapshot["epoch"]) from None
     except TrainingError:
         trainer.history.seconds = trainer.elapsed
         trainer.restore_last_good()
@@ -432,6 +640,7 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
             pass
         raise
     history.paths = write_run(trainer, history, out_dir)
+    history.paths["checkpoint"] = write_checkpoint(checkpoint, trainer)
     for callback in trainer.callbacks:
         callback.on_train_end(history)
     return history

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -153,7 +154,7 @@ def test_data_sin_requires_out(runner):
 
 
 # --- train ------------------------------------------------------------------------------------
-RUN_FILES = {"model.npz", "config.yaml", "metrics.csv", "loss.png", "fit.png"}
+RUN_FILES = {"model.npz", "config.yaml", "metrics.csv", "loss.png", "fit.png", "checkpoint.npz"}
 
 
 def test_train_writes_the_run_directory(project, runner):
@@ -222,6 +223,41 @@ def test_train_diverging_exits_1_and_keeps_finite_weights(project, runner):
     with np.load(project / "run" / "model.npz", allow_pickle=False) as saved:
         arrays = [saved[k] for k in saved.files if not k.startswith("__")]
     assert arrays and all(np.isfinite(a).all() for a in arrays)
+
+
+def test_train_resume_option(project, runner):
+    invoke(runner, "train", "small.yaml", "--out", "run", "-q", "--set", "train.epochs=2")
+    out = invoke(runner, "train", "small.yaml", "--out", "run", "-q", "--resume", "run/checkpoint.npz").stdout
+    assert out.startswith("trained small: 6 epochs")
+    assert len((project / "run" / "metrics.csv").read_text().splitlines()) == 7
+    refused = invoke(
+        runner, "train", "small.yaml", "--set", "seed=1", "--resume", "run/checkpoint.npz", code=2
+    )
+    assert "different config" in refused.stderr and "seed" in refused.stderr
+
+
+def test_ctrl_c_writes_a_checkpoint_and_resumes(project):
+    lddl = _installed_lddl()
+    command = [lddl, "train", "small.yaml", "--out", "run", "--set", "train.epochs=1000000"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("epoch 1/"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert (
+        "resume with: lddl train small.yaml --set train.epochs=1000000 --out run --resume run/checkpoint.npz"
+        in stderr
+    )
+    with np.load(project / "run" / "checkpoint.npz", allow_pickle=False) as archive:
+        epoch = json.loads(archive["__lddl__"].item())["epoch"]
+    assert epoch >= 1
+    finish = [lddl, "train", "small.yaml", "--out", "run", "-q", "--set", f"train.epochs={epoch + 2}"]
+    resumed = subprocess.run([*finish, "--resume", "run/checkpoint.npz"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len((project / "run" / "metrics.csv").read_text().splitlines()) == epoch + 3
 
 
 # --- check ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ the shipped configs/sin.yaml reaching the SPEC's validation error."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import yaml
 from runs_helpers import make_project, png_size
 
 from lddl_cli.config import load_config
-from lddl_cli.errors import TrainingError
+from lddl_cli.errors import TrainingError, WeightsError
 from lddl_cli.predict import load_model, predict
 from lddl_cli.progress import Callback
 from lddl_cli.train import Trainer, fit_and_write, read_metrics_csv, train
@@ -58,7 +59,7 @@ class Recorder(Callback):
 def test_run_directory_contents(project):
     history = train(small(), project / "run")
     run = project / "run"
-    assert set(history.paths) == {"model", "config", "metrics", "loss", "fit"}
+    assert set(history.paths) == {"model", "config", "metrics", "loss", "fit", "checkpoint"}
     assert png_size(run / "fit.png") == png_size(run / "loss.png") == (800, 500)
     columns = read_metrics_csv(run / "metrics.csv")
     assert list(columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
@@ -217,6 +218,77 @@ def test_overflowed_weights_are_rolled_back_to_the_last_epoch(project):
 def test_grad_clip_keeps_a_large_lr_finite(project):
     history = train(small("optimizer.lr=0.5", "train.grad_clip=0.01"), project / "run")
     assert all(np.isfinite(r.train_loss) for r in history.records)
+
+
+# --- checkpoints and resume --------------------------------------------------------------------
+RESUMABLE = [
+    "train.early_stopping={patience: 50}",
+    "scheduler={type: reduce_on_plateau, patience: 1, factor: 0.5}",
+    "optimizer={type: adam, lr: 0.01}",
+    "model={layers: [{type: linear, in_features: 1, out_features: 8}, relu, {type: dropout, p: 0.2},"
+    " {type: linear, in_features: 8, out_features: 1}]}",
+]
+
+
+def metrics_without_time(path: Path) -> dict[str, np.ndarray]:
+    columns = read_metrics_csv(path)
+    del columns["seconds"]
+    return columns
+
+
+@pytest.mark.parametrize("split", [1, 3, 5])
+def test_resume_is_bit_exact(project, split):
+    """6 epochs straight == `split` epochs, then resume to 6 (Adam state, plateau scheduler,
+    early-stopping state, and the rng that shuffles and drops out all carried over)."""
+    train(small(*RESUMABLE), project / "straight")
+    train(small(*RESUMABLE, f"train.epochs={split}"), project / "part")
+    trainer = Trainer(small(*RESUMABLE))
+    trainer.resume(project / "part" / "checkpoint.npz")
+    assert trainer.epoch == split
+    fit_and_write(trainer, project / "part")
+    straight, resumed = weights(project / "straight" / "model.npz"), weights(project / "part" / "model.npz")
+    assert straight.keys() == resumed.keys()
+    assert all(np.array_equal(straight[k], resumed[k]) for k in straight)
+    a, b = (metrics_without_time(project / run / "metrics.csv") for run in ("straight", "part"))
+    assert all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+    ca, cb = (weights(project / run / "checkpoint.npz") for run in ("straight", "part"))
+    assert ca.keys() == cb.keys() and all(np.array_equal(ca[k], cb[k]) for k in ca)
+
+
+def test_checkpoint_every_writes_during_the_run(project):
+    seen = []
+
+    class Watch(Callback):
+        def on_epoch_end(self, record):
+            path = project / "run" / "checkpoint.npz"
+            seen.append(path.is_file() and np.load(path, allow_pickle=False)["__lddl__"].item())
+
+    train(small("train.checkpoint_every=2"), project / "run", callbacks=[Watch()])
+    # The checkpointer runs before the other callbacks: after epochs 2, 4, 6 the file holds that epoch.
+    epochs = [json.loads(s)["epoch"] if s else None for s in seen]
+    assert epochs == [None, 2, 2, 4, 4, 6]
+
+
+@pytest.mark.parametrize(
+    ("override", "changed"),
+    [("optimizer.lr=0.02", "optimizer.lr"), ("seed=9", "seed"), ("model.widths=[1, 8, 1]", "model.layers")],
+)
+def test_resume_under_another_config_is_refused(project, override, changed):
+    train(small("train.epochs=2"), project / "run")
+    trainer = Trainer(small(override))
+    with pytest.raises(WeightsError, match=f"different config.*{changed}") as info:
+        trainer.resume(project / "run" / "checkpoint.npz")
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("what", ["model", "garbage"])
+def test_resume_refuses_a_file_that_is_not_a_checkpoint(project, what):
+    train(small("train.epochs=1"), project / "run")
+    path = project / "run" / "model.npz"
+    if what == "garbage":
+        path.write_bytes(b"garbage")
+    with pytest.raises(WeightsError, match="model.npz"):
+        Trainer(small()).resume(path)
 
 
 # --- the shipped config ----------------------------------------------------------------------
