@@ -87,7 +87,7 @@ class DataLoader:
         self.dataset = dataset
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.rng = rng if rng is not None else (np.random.default_rng() if shuffle else None)
+        self.rng = rng if rng is not None else np.random.default_rng()
         self._order = np.arange(len(dataset))  # the unshuffled order, reused every epoch
 
     def __len__(self) -> int:
