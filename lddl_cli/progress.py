@@ -1,7 +1,8 @@
 """Training progress as callbacks: a Rich progress bar on a terminal, plain lines elsewhere.
 
-The trainer calls ``on_train_begin(info)``, ``on_epoch_end(record)`` once per epoch and
-``on_train_end(history)``; never anything per step, so the display costs nothing in the hot loop.
+The trainer calls ``on_train_begin(info)``, ``on_epoch_end(record)`` once per epoch,
+``on_fit_end(history)`` after the last epoch and ``on_train_end(history)`` once the run directory
+is written; never anything per step, so the display costs nothing in the hot loop.
 The Rich bar redraws at most ``REFRESH_HZ`` times per second; the plain reporter writes about
 ten lines per run (the first epoch, every tenth of the run, the last) and never escape codes.
 """
@@ -24,6 +25,9 @@ class Callback:
 
     def on_epoch_end(self, record: Any) -> None:
         pass
+
+    def on_fit_end(self, history: Any) -> None:
+        """The last epoch is done; the run directory is about to be written."""
 
     def on_train_end(self, history: Any) -> None:
         pass
@@ -69,6 +73,7 @@ class RichProgress(Callback):
         self.task = None
         self.epochs = 0
         self.last_draw = 0.0
+        self.last = None
 
     def on_train_begin(self, info: Any) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -94,10 +99,14 @@ class RichProgress(Callback):
         )
 
     def on_epoch_end(self, record: Any) -> None:
+        self.last = record
         now = time.perf_counter()
         if now - self.last_draw < 1.0 / REFRESH_HZ and record.epoch < self.epochs:
             return
         self.last_draw = now
+        self._draw(record)
+
+    def _draw(self, record: Any) -> None:
         self.progress.update(
             self.task,
             completed=record.epoch,
@@ -106,6 +115,13 @@ class RichProgress(Callback):
             lr=f"{record.lr:.4g}",
             speed=f"{record.steps_per_second:.0f}",
         )
+
+    def on_fit_end(self, history: Any) -> None:
+        # Show the true last epoch (an early stop may have been throttled away), then stop the
+        # live display so that its refresh thread does not run while the plots are drawn.
+        if self.progress is not None and self.last is not None:
+            self._draw(self.last)
+        self.close()
 
     def on_train_end(self, history: Any) -> None:
         self.close()

@@ -639,6 +639,9 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
         except nn.state.StateError:  # e.g. non-finite running statistics: keep nothing rather than NaN
             pass
         raise
+    for callback in trainer.callbacks:
+        if hasattr(callback, "on_fit_end"):
+            callback.on_fit_end(history)
     history.paths = write_run(trainer, history, out_dir)
     history.paths["checkpoint"] = write_checkpoint(checkpoint, trainer)
     for callback in trainer.callbacks:

@@ -29,10 +29,11 @@ class Record:
     steps_per_second: float = 1234.0
 
 
-def drive(callback, epochs: int) -> None:
+def drive(callback, epochs: int, stop_at: int | None = None) -> None:
     callback.on_train_begin(Info(epochs))
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, (stop_at or epochs) + 1):
         callback.on_epoch_end(Record(epoch))
+    callback.on_fit_end(None)
     callback.on_train_end(None)
 
 
@@ -69,6 +70,13 @@ def test_rich_progress_draws_a_bar_and_closes():
     assert progress.progress is None  # stopped by on_train_end
     out = stream.getvalue()
     assert "epoch 50/50" in out and "steps/s" in out and "ETA" in out
+
+
+def test_rich_progress_shows_the_last_epoch_of_an_early_stop():
+    stream = io.StringIO()
+    progress = RichProgress(Console(file=stream, force_terminal=True, width=120))
+    drive(progress, 1000, stop_at=437)  # epochs come faster than the refresh limit: most are not drawn
+    assert progress.progress is None and "epoch 437/1000" in stream.getvalue()
 
 
 def test_rich_progress_close_is_idempotent():
