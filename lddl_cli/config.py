@@ -651,13 +651,11 @@ def validate_config(
         if problem is not None:
             problems.append(problem)
     data = _normalize(data)
-    if problems:
-        raise ConfigError(problems)
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_sorted(_translate(error, data, locator))) from None
-    problems = _cross_check(config, locator)
+        raise ConfigError(_sorted(_translate(error, data, locator) + problems)) from None
+    problems += _cross_check(config, locator)
     if problems:
         raise ConfigError(_sorted(problems))
     config._source_dir = source_dir if source_dir is not None else Path.cwd()

@@ -448,3 +448,14 @@ def test_the_spec_checker_catches_a_planted_drift(monkeypatch):
     planted["sgd"] = cfg._spec_from_signature("sgd", lambda params, lr=0.5, momentum=0: None)
     differences = _spec_defaults_vs_library("OPTIMIZERS", planted)
     assert any(d.startswith("sgd:") for d in differences), differences
+
+
+def test_a_malformed_override_does_not_hide_the_other_problems(tmp_path):
+    lines = problems_of(
+        write(tmp_path, BASE.replace("epochs: 10", "epochs: 0")), ["nonsense", "optimizer.lr=-1"]
+    )
+    assert [line.split(": ")[0] for line in lines] == [
+        f"{tmp_path / 'c.yaml'}:{located(BASE, 'epochs: |10')}",
+        "--set optimizer.lr",
+        "--set nonsense",
+    ]
