@@ -31,7 +31,15 @@ class Problem:
                 if self.col is not None:
                     location += f":{self.col}"
         parts = [part for part in (location, self.key) if part]
-        return ": ".join([*parts, self.message])
+        return printable(": ".join([*parts, self.message]))
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, so one problem stays one harmless stderr line
+    (a key read from YAML may hold a newline or a terminal escape sequence)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class LddlError(Exception):

@@ -418,3 +418,11 @@ def test_each_bad_value_is_one_located_line(tmp_path, old, new, key, anchor, exp
 def test_an_unknown_name_is_located_where_it_was_written(tmp_path, override, expected):
     lines = problems_of(tmp_path, BASE, [override])
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_a_key_with_control_characters_stays_on_one_line(tmp_path):
+    lines = problems_of(tmp_path, BASE + '"evil\\nkey\\e[2J": 1\n')
+    assert lines == [
+        f"{tmp_path / 'c.yaml'}:{len(BASE.splitlines()) + 1}:1: evil\\nkey\\x1b[2J: unknown key; allowed: name, seed, dtype, data, "
+        "model, loss, optimizer, scheduler, train"
+    ]

@@ -55,3 +55,12 @@ def test_exit_codes(kind, code):
 
 def test_plain_error_lines_are_its_message():
     assert DataError("data/x.npy: data.x: missing").lines() == ["data/x.npy: data.x: missing"]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("a\nb", "a\\nb"), ("\x1b[31mred", "\\x1b[31mred"), ("tab\there", "tab\\there"), ("café", "café")],
+)
+def test_control_characters_are_escaped(key, expected):
+    assert str(Problem("c.yaml", 1, 2, key, "unknown key")) == f"c.yaml:1:2: {expected}: unknown key"
+    assert ConfigError([Problem("c.yaml", 1, 2, key, "m")]).lines() == [f"c.yaml:1:2: {expected}: m"]
