@@ -183,7 +183,8 @@ def run(settings: Settings) -> CaseResult:
     result = CaseResult()
     lddl = lddl_command()
     python = sys.executable
-    repeats = settings.repeats
+    # Each training child takes seconds: 3 interleaved repeats (1 with --quick) are enough.
+    repeats = 1 if settings.quick else min(settings.repeats, 3)
     overrides = ["train.epochs=50"] if settings.quick else []
     if settings.quick:
         result.notes.append(
@@ -192,7 +193,7 @@ def run(settings: Settings) -> CaseResult:
 
     # Interpreter start-up references, interleaved with `lddl --help`.
     help_runs, typer_runs, rss_runs = [], [], []
-    for _ in range(max(3, repeats)):
+    for _ in range(max(3, settings.repeats)):
         typer_runs.append(run_child([python, "-c", "import typer"]))
         rss_runs.append(run_child([python, "-c", "import numpy, matplotlib"]))
         if lddl is not None:
@@ -252,7 +253,7 @@ def run(settings: Settings) -> CaseResult:
     quiet_runs, tty_runs, loop_runs = [], [], []
     loop_error = None
     with tempfile.TemporaryDirectory(prefix="lddl-bench-") as tmp:
-        for k in range(1 if settings.quick else repeats):
+        for k in range(repeats):
             quiet_runs.append(run_child([*lddl, "train", CONFIG, "--out", f"{tmp}/q{k}", "--quiet", *sets]))
             tty_runs.append(run_child([*lddl, "train", CONFIG, "--out", f"{tmp}/t{k}", *sets], tty=True))
             if loop_error is None:
