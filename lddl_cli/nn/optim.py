@@ -676,7 +676,8 @@ class Adam(Optimizer):
         *,
         decay_type: str = "l2",
     ) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        betas = tuple(betas) if isinstance(betas, list | tuple) else betas
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
         if not self.decoupled:
             defaults["decay_type"] = decay_type
         super().__init__(params, defaults)

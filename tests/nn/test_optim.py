@@ -395,6 +395,7 @@ INVALID = [
     (nn.Adam, {"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0: 1.0"),
     (nn.Adam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
     (nn.Adam, {"betas": (0.9,)}, "Invalid betas"),
+    (nn.Adam, {"betas": 0.9}, "Invalid betas: 0.9"),
     (nn.Adam, {"weight_decay": -1}, "Invalid weight_decay value: -1"),
     (nn.Adam, {"amsgrad": 1}, "Invalid amsgrad value"),
     (nn.Adam, {"decay_type": "L2"}, "Invalid decay_type: 'L2'"),
