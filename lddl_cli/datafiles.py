@@ -245,7 +245,7 @@ def load_dataset(config) -> Dataset:
                     f"{train_rows} training rows (after train_size / val_fraction)"
                 )
     if problems:
-        raise DataError("\n".join(problems))
+        raise DataError(*problems)
     return Dataset(x, y, val_x, val_y)
 
 

@@ -49,7 +49,7 @@ class LddlError(Exception):
 
     def lines(self) -> list[str]:
         """One stderr line per problem (a message with several problems has one per line)."""
-        return str(self).splitlines() or [type(self).__name__]
+        return [printable(line) for line in str(self).splitlines()] or [type(self).__name__]
 
 
 class ConfigError(LddlError):
@@ -66,7 +66,14 @@ class ConfigError(LddlError):
 
 
 class DataError(LddlError):
-    """A data file that is missing, unreadable or does not fit the config."""
+    """A data file that is missing, unreadable or does not fit the config; one message per problem."""
+
+    def __init__(self, *messages: str) -> None:
+        self.messages = [str(m) for m in messages] or ["bad data"]
+        super().__init__("\n".join(self.messages))
+
+    def lines(self) -> list[str]:
+        return [printable(message) for message in self.messages]
 
 
 class WeightsError(LddlError):

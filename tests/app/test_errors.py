@@ -64,3 +64,8 @@ def test_plain_error_lines_are_its_message():
 def test_control_characters_are_escaped(key, expected):
     assert str(Problem("c.yaml", 1, 2, key, "unknown key")) == f"c.yaml:1:2: {expected}: unknown key"
     assert ConfigError([Problem("c.yaml", 1, 2, key, "m")]).lines() == [f"c.yaml:1:2: {expected}: m"]
+
+
+def test_data_error_has_one_line_per_message_even_with_newlines_inside():
+    error = DataError("bad\nname.npy: data.x: no such file", "y.npy: data.y: has 3 rows")
+    assert error.lines() == ["bad\\nname.npy: data.x: no such file", "y.npy: data.y: has 3 rows"]
