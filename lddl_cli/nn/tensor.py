@@ -139,4 +139,3 @@ def pack_parameters(parameters: list[Parameter]) -> FlatBuffers:
     for p in parameters:
         p._packing = buffers
     return buffers
-
