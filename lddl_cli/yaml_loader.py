@@ -241,13 +241,14 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             # Aliases can make a small file expand exponentially (or loop): stop early.
-            what = (
-                f"more than {MAX_NODES} values"
-                if self.nodes > MAX_NODES
-                else f"nesting deeper than {MAX_DEPTH}"
-            )
+            if self.nodes > MAX_NODES:
+                message = f"more than {MAX_NODES} values after expanding aliases; a config holds a few dozen"
+            else:
+                message = (
+                    f"nesting deeper than {MAX_DEPTH} levels after expanding aliases (a recursive alias?)"
+                )
             line, col = _mark(node)
-            raise ConfigError([Problem(self.file, line, col, self.label, f"{what} after expanding aliases")])
+            raise ConfigError([Problem(self.file, line, col, self.label, message)])
         if node.tag not in ALLOWED_TAGS:
             allowed = ", ".join(_short(t) for t in ALLOWED_TAGS)
             self.problem(node, path, f"YAML tag '{_short(node.tag)}' is not allowed; allowed: {allowed}")
