@@ -79,3 +79,24 @@ def test_fused_loop_trains_like_pytorch(torch):
     np.testing.assert_allclose(fused.flat_parameters(), reference.flat_parameters(), atol=1e-5)
     assert fused_loss == pytest.approx(torch_loss, rel=1e-4)
     assert not np.allclose(fused.flat_parameters(), np.concatenate([w.ravel() for w in weights]))
+
+
+def test_lddl_loop_trains_like_the_fused_loop():
+    x, y = sine.sine_data()
+    weights = sine.initial_weights()
+    assert sine.batches_agree(x, y)
+    lddl, fused = sine.LddlLoop(weights, x, y), sine.FusedLoop(weights, x, y)
+    lddl_loss, fused_loss = lddl.run(2), fused.run(2)
+    np.testing.assert_allclose(lddl.flat_parameters(), fused.flat_parameters(), atol=1e-6)
+    assert lddl_loss == pytest.approx(fused_loss, rel=1e-5)
+
+
+def test_parity_catches_a_planted_momentum_bug(monkeypatch):
+    """The parity check above must be able to fail: a fused loop without momentum drifts away."""
+    x, y = sine.sine_data()
+    weights = sine.initial_weights()
+    lddl, broken = sine.LddlLoop(weights, x, y), sine.FusedLoop(weights, x, y)
+    lddl.run(2)
+    monkeypatch.setattr(sine, "MOMENTUM", 0.0)  # the tutorial's mistake 1: the velocity has no effect
+    broken.run(2)
+    assert np.max(np.abs(lddl.flat_parameters() - broken.flat_parameters())) > 1e-3
