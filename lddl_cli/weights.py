@@ -11,12 +11,14 @@ checked before anything large is allocated or anything is built:
    CRC check then fails);
 2. each member is read fully (the CRC is verified), its ``.npy`` header parsed without pickle,
    and its shape x itemsize compared with the bytes present before the array is made;
-3. dtypes: parameters are float32/float64 and finite (count and first index otherwise), the
-   metadata is a 0-d unicode array holding a JSON object;
+3. dtypes: arrays are float32/float64 (int64 for counters such as BatchNorm's
+   ``num_batches_tracked``) and finite (count and first index otherwise), the metadata is a 0-d
+   unicode array holding a JSON object;
 4. the metadata schema (``format``, ``dtype``, ``model.layers``) and, before the model is built,
    that the layer sizes it declares cannot allocate more than the file holds;
 5. the state is compared key by key with the rebuilt model: each missing, unexpected or
-   mis-shaped key is one problem naming the layer and both shapes.
+   mis-shaped key (or an integer array where the layer has floats) is one problem naming the
+   layer and both shapes.
 
 Every problem becomes one line ``FILE: KEY: what is wrong`` of a :class:`WeightsFileError`.
 """
@@ -43,7 +45,10 @@ MAX_MEMBERS = 4096
 MAX_MEMBER_BYTES = 256 * 2**20
 MAX_TOTAL_BYTES = 256 * 2**20
 MAX_HEADER_CHARS = 10_000
-PARAMETER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Parameters and running statistics are float32/float64; counters (BatchNorm's
+# num_batches_tracked, as in PyTorch) are int64. Whether a key must be float is checked against
+# the rebuilt model.
+ARRAY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
 
 # Errors that the zip and npy readers raise on malformed input (zlib.error for a corrupt
 # DEFLATE stream, BadZipFile for a CRC or header mismatch, EOFError for a short member).
@@ -162,6 +167,9 @@ def compare_state(
             problems.append((key, f"missing array for {layer}, expected shape {target.shape}{hint}"))
         elif state[key].shape != target.shape:
             problems.append((key, f"{layer} expects shape {target.shape}, the file holds {state[key].shape}"))
+        elif state[key].dtype.kind != target.dtype.kind:
+            wanted = "a float" if target.dtype.kind == "f" else f"an {target.dtype}"
+            problems.append((key, f"{layer} expects {wanted} array, the file holds {state[key].dtype}"))
     missing = [key for key in expected if key not in state]
     for key in unexpected:
         hint = _did_you_mean(key, missing)
@@ -269,8 +277,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> n
 
 
 def _check_parameter(array: np.ndarray) -> np.ndarray:
-    if array.dtype not in PARAMETER_DTYPES:
-        raise _Problem(f"expected a float32 or float64 array, got dtype {array.dtype}")
+    if array.dtype not in ARRAY_DTYPES:
+        raise _Problem(f"expected a float32, float64 or int64 array, got dtype {array.dtype}")
     finite = np.isfinite(array)
     if not finite.all():
         bad = int(array.size - np.count_nonzero(finite))
