@@ -323,20 +323,19 @@ SCHEDULER_ARGUMENTS = {"t_max": "T_max"}
 
 
 # --- the union types: one variant per registered name -----------------------------------------
-def _registry(kind: str) -> registry.Registry | None:
-    return getattr(registry, kind, None)
+def _tagged_union(
+    specs: dict[str, type[Spec]], table: registry.Registry, only: tuple[str, ...] | None = None
+):
+    """A pydantic discriminated union with one variant per name registered in ``table``.
 
-
-def _tagged_union(kind: str, specs: dict[str, type[Spec]], table: registry.Registry | None):
-    """A pydantic discriminated union of the specs whose names the registry knows.
-
-    Names registered without a spec here get one generated from the constructor's signature.
-    If the registry table does not exist yet, every spec is allowed.
+    A registered name without a hand-written spec gets one generated from its constructor's
+    signature (a test keeps the hand-written specs complete). Returns (annotation, variants).
     """
-    names = table.names() if table is not None else list(specs)
-    variants = {}
-    for name in names:
-        variants[name] = specs.get(name) or _spec_from_signature(name, table[name])
+    variants = {
+        name: specs.get(name) or _spec_from_signature(name, table[name])
+        for name in table.names()
+        if only is None or name in only
+    }
     known = tuple(variants)
 
     def discriminate(value):
@@ -344,7 +343,7 @@ def _tagged_union(kind: str, specs: dict[str, type[Spec]], table: registry.Regis
             value = value.model_dump()
         if isinstance(value, dict) and value.get("type") in known:
             return value["type"]
-        return None
+        return None  # reported as "unknown_type", translated with the registry's names
 
     members = tuple(Annotated[model, Tag(name)] for name, model in variants.items())
     union = Union[members] if len(members) > 1 else members[0]  # noqa: UP007 (a tuple of types)
@@ -380,10 +379,10 @@ def _spec_from_signature(name: str, target) -> type[Spec]:
     return create_model(f"{name.title().replace('_', '')}Spec", __base__=Spec, **fields)
 
 
-InitSpec, INIT_VARIANTS = _tagged_union("initializer", INIT_SPECS, _registry("INITIALIZERS"))
-LossSpec, LOSS_VARIANTS = _tagged_union("loss", LOSS_SPECS, _registry("LOSSES"))
-OptimizerSpec, OPTIMIZER_VARIANTS = _tagged_union("optimizer", OPTIMIZER_SPECS, _registry("OPTIMIZERS"))
-SchedulerSpec, SCHEDULER_VARIANTS = _tagged_union("scheduler", SCHEDULER_SPECS, _registry("SCHEDULERS"))
+InitSpec, INIT_VARIANTS = _tagged_union(INIT_SPECS, registry.INITIALIZERS)
+LossSpec, LOSS_VARIANTS = _tagged_union(LOSS_SPECS, registry.LOSSES)
+OptimizerSpec, OPTIMIZER_VARIANTS = _tagged_union(OPTIMIZER_SPECS, registry.OPTIMIZERS)
+SchedulerSpec, SCHEDULER_VARIANTS = _tagged_union(SCHEDULER_SPECS, registry.SCHEDULERS)
 
 
 # Layers (torch.nn). Linear carries its initializers; activations have no width of their own.
@@ -480,14 +479,8 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "silu", "
 # The key that holds a width-dependent layer's size, checked against the width before it.
 WIDTH_KEYS = {"batch_norm1d": "num_features", "layer_norm": "normalized_shape"}
 
-LayerSpec, LAYER_VARIANTS = _tagged_union("layer", LAYER_SPECS, _registry("LAYERS"))
-ActivationSpec, ACTIVATION_VARIANTS = _tagged_union(
-    "activation",
-    {name: LAYER_SPECS[name] for name in ACTIVATIONS},
-    registry.Registry("activation", {n: f for n, f in _registry("LAYERS").items() if n in ACTIVATIONS})
-    if _registry("LAYERS") is not None
-    else None,
-)
+LayerSpec, LAYER_VARIANTS = _tagged_union(LAYER_SPECS, registry.LAYERS)
+ActivationSpec, ACTIVATION_VARIANTS = _tagged_union(LAYER_SPECS, registry.LAYERS, only=ACTIVATIONS)
 
 
 def _check_bias_init(spec):
@@ -802,8 +795,8 @@ def _spec(value, kind: str):
     if isinstance(value, str):
         value = {"type": value}
     if isinstance(value, dict) and isinstance(value.get("type"), str):
-        table = _registry(kind)
-        if table is not None and value["type"] in table:
+        table = getattr(registry, kind)
+        if value["type"] in table:
             value["type"] = table.canonical(value["type"])
     return value
 
