@@ -743,9 +743,9 @@ def _apply_override(data: dict, override: str, locator: _Locator) -> Problem | N
             target = target[part]
         elif isinstance(target, list) and isinstance(part, int):
             if part >= len(target):
-                return Problem(
-                    None, None, None, label, f"index {part} out of range: {where} has {len(target)} items"
-                )
+                parent = ".".join(str(p) for p in parts[:depth]) or "the config"
+                message = f"index {part} out of range: {parent} has {len(target)} items"
+                return Problem(None, None, None, label, message)
             target = target[part]
         else:
             return Problem(None, None, None, label, f"cannot set a key inside {where}: it is not a mapping")
@@ -754,7 +754,9 @@ def _apply_override(data: dict, override: str, locator: _Locator) -> Problem | N
     last = parts[-1]
     if isinstance(target, list):
         if not isinstance(last, int) or last >= len(target):
-            return Problem(None, None, None, label, f"index {last} out of range or not an index for a list")
+            parent = ".".join(str(p) for p in parts[:-1])
+            message = f"{parent} is a list of {len(target)} items; use an index from 0 to {len(target) - 1}"
+            return Problem(None, None, None, label, message)
         target[last] = value
     elif isinstance(last, str):
         target[last] = value

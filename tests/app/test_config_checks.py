@@ -126,7 +126,12 @@ def test_later_override_wins(tmp_path):
         ("train.epochs=[1", "--set train.epochs: YAML syntax error"),
         ("train.epochs=!!python/object/apply:os.system [x]", "--set train.epochs: YAML tag"),
         ("seed.value=3", "--set seed.value: cannot set a key inside seed: it is 3 (an integer)"),
-        ("model.widths.7=3", "--set model.widths.7: index 7 out of range"),
+        (
+            "model.widths.7=3",
+            "--set model.widths.7: model.widths is a list of 5 items; use an index from 0 to 4",
+        ),
+        ("model.widths.9.x=3", "--set model.widths.9.x: index 9 out of range: model.widths has 5 items"),
+        ("model.widths.x=3", "--set model.widths.x: model.widths is a list of 5 items"),
     ],
 )
 def test_override_problems_name_the_override(tmp_path, override, expected):
