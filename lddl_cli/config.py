@@ -1001,16 +1001,13 @@ def _unwrap(annotation, value) -> type[BaseModel] | None:
 
 
 def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]:
+    """One Problem per pydantic error, located and worded for a person editing the YAML."""
     problems: list[Problem] = []
-    missing: dict[tuple, list[str]] = {}
-    extra: dict[tuple, list[str]] = {}
+    extra: dict[tuple, list[str]] = {}  # parent path -> its unknown keys
     for item in error.errors(include_url=False):
-        path = _data_path(tuple(item["loc"]), data)
-        kind = item["type"]
-        if kind == "extra_forbidden":
+        if item["type"] == "extra_forbidden":
+            path = _data_path(tuple(item["loc"]), data)
             extra.setdefault(path[:-1], []).append(str(path[-1]))
-        elif kind == "missing":
-            missing.setdefault(path[:-1], []).append(str(path[-1]))
     for item in error.errors(include_url=False):
         path = _data_path(tuple(item["loc"]), data)
         kind = item["type"]
@@ -1027,17 +1024,25 @@ def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]
                 continue  # reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
             problems.append(locator.problem(path, "required key is missing"))
         elif kind == "unknown_type":
-            typos = [k for k in value if closest(str(k), ["type"])] if isinstance(value, dict) else []
-            if "type" not in (value if isinstance(value, dict) else {"type": 0}) and typos:
-                message = f"unknown key; did you mean 'type'? ({_unknown_type_message(path, value)})"
-                problems.append(locator.problem((*path, typos[0]), message, key=True))
-            elif isinstance(value, dict) and "type" in value and locator.written((*path, "type")):
-                problems.append(locator.problem((*path, "type"), _unknown_type_message(path, value)))
-            else:
-                problems.append(locator.problem(path, _unknown_type_message(path, value)))
+            problems.append(_unknown_type_problem(path, value, locator))
         else:
             problems.append(locator.problem(path, _message(item, value)))
     return problems
+
+
+def _unknown_type_problem(path: tuple, value, locator: _Locator) -> Problem:
+    """A spec whose 'type' is missing, misspelt as a key, or not a registered name."""
+    message = _unknown_type_message(path, value)
+    if isinstance(value, dict):
+        if "type" not in value:
+            typos = [k for k in value if closest(str(k), ["type"])]
+            if typos:  # {typ: relu}: point at the misspelt key
+                return locator.problem(
+                    (*path, typos[0]), f"unknown key; did you mean 'type'? ({message})", key=True
+                )
+        elif locator.written((*path, "type")):  # {type: lineer}: point at the name
+            return locator.problem((*path, "type"), message)
+    return locator.problem(path, message)  # a bare name, or not a spec at all
 
 
 def _unknown_type_message(path: tuple, value) -> str:
