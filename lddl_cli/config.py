@@ -1176,26 +1176,31 @@ def build_model(layers: list[dict], dtype: str, rng: np.random.Generator) -> nn.
     """An ``nn.Sequential`` from resolved layer specs; ``rng`` draws every initial value in order."""
     model = nn.Sequential()
     for index, spec in enumerate(layers):
-        kind = spec["type"]
-        cls = registry.LAYERS[kind]
-        kwargs = {k: v for k, v in spec.items() if k != "type"}
-        for key in ("weight_init", "bias_init"):
-            if key in kwargs:
-                kwargs[key] = _initializer(
-                    kwargs[key] if isinstance(kwargs[key], dict) else {"type": kwargs[key]}
-                )
-        accepted = inspect.signature(cls).parameters
-        if "dtype" in accepted:
-            kwargs["dtype"] = np.dtype(dtype)
-        if "rng" in accepted:
-            kwargs["rng"] = rng
+        kind = spec.get("type")
         try:
-            model.append(cls(**kwargs))
+            model.append(_build_layer(spec, dtype, rng))
+        except registry.UnknownNameError as error:
+            raise ConfigError([Problem(None, None, None, f"model.layers[{index}]", str(error))]) from None
         except (TypeError, ValueError) as error:
-            raise ConfigError(
-                [Problem(None, None, None, f"model.layers[{index}]", f"{kind}: {error}")]
-            ) from None
+            message = f"{kind}: {error}"
+            raise ConfigError([Problem(None, None, None, f"model.layers[{index}]", message)]) from None
     return model
+
+
+def _build_layer(spec: dict, dtype: str, rng: np.random.Generator) -> nn.Module:
+    cls = registry.LAYERS[spec["type"]]
+    kwargs = {k: v for k, v in spec.items() if k != "type"}
+    for key in ("weight_init", "bias_init"):
+        if key in kwargs:
+            kwargs[key] = _initializer(
+                kwargs[key] if isinstance(kwargs[key], dict) else {"type": kwargs[key]}
+            )
+    accepted = inspect.signature(cls).parameters
+    if "dtype" in accepted:
+        kwargs["dtype"] = np.dtype(dtype)
+    if "rng" in accepted:
+        kwargs["rng"] = rng
+    return cls(**kwargs)
 
 
 def build_loss(spec: Spec):

@@ -464,3 +464,23 @@ def test_a_malformed_override_does_not_hide_the_other_problems(tmp_path):
         "--set optimizer.lr",
         "--set nonsense",
     ]
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        ([{"type": "lineer"}], "model.layers[0]: unknown layer 'lineer'; did you mean 'linear'?"),
+        (
+            [{"type": "linear", "in_features": 1, "out_features": 1, "weight_init": {"type": "nrmal"}}],
+            "model.layers[0]: unknown initializer 'nrmal'; did you mean 'normal'?",
+        ),
+        (
+            [{"type": "linear", "in_features": 0, "out_features": 1}],
+            "model.layers[0]: linear: in_features must be",
+        ),
+    ],
+)
+def test_build_model_turns_bad_specs_into_config_errors(layers, expected):
+    with pytest.raises(ConfigError) as error:
+        build_model(layers, "float32", np.random.default_rng(0))
+    assert error.value.lines()[0].startswith(expected), error.value.lines()
