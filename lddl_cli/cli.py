@@ -35,7 +35,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Write example data sets.", no_args_is_help=True, rich_markup_mode=None)
+data_app = typer.Typer(
+    help="Write example data sets.",
+    epilog="Examples:\n\n\b\n  lddl data sin --out data\n  lddl data sin --grid --n 500 --noise 0 --out data",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(data_app, name="data")
 
 
@@ -67,6 +72,11 @@ def boundary(command):
         except KeyboardInterrupt:
             _stderr("interrupted")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`lddl predict ... | head`): stop quietly, as Python's docs advise.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except Exception as error:
             if os.environ.get("LDDL_DEBUG") == "1":
                 traceback.print_exc(file=sys.stderr)

@@ -39,10 +39,15 @@ def _init_name(spec) -> str:
 
 
 def layer_label(layer) -> str:
-    """A short name: ``Linear(16, 64)`` for a linear layer, the layer's repr otherwise."""
+    """A short name: ``Linear(16, 64)``, ``BatchNorm1d(16)``, else the layer's repr (``Dropout(p=0.1)``)."""
+    name = type(layer).__name__
     if hasattr(layer, "in_features") and hasattr(layer, "out_features"):
         bias = "" if getattr(layer, "bias", True) is not None else ", bias=False"
-        return f"{type(layer).__name__}({layer.in_features}, {layer.out_features}{bias})"
+        return f"{name}({layer.in_features}, {layer.out_features}{bias})"
+    for attribute in ("num_features", "normalized_shape"):
+        value = getattr(layer, attribute, None)
+        if value is not None:
+            return f"{name}({value if not isinstance(value, tuple) or len(value) > 1 else value[0]})"
     return repr(layer)
 
 
@@ -59,10 +64,12 @@ def summary_rows(model, layers: list[dict]) -> list[LayerRow]:
             x = layer.forward(x)
             count = sum(p.size for p in layer.parameters())
             init = ""
-            if count:
+            if count and ("weight_init" in spec or "bias_init" in spec):
                 weight = _init_name(spec.get("weight_init"))
                 bias = _init_name(spec.get("bias_init"))
-                init = weight if weight == bias else f"weight {weight}, bias {bias}"
+                init = weight if weight == bias else f"W {weight}; b {bias}"
+            elif count:
+                init = "fixed"  # e.g. a norm layer's scale 1 and shift 0, as in PyTorch
             shape = "(N, " + ", ".join(str(d) for d in x.shape[1:]) + ")"
             rows.append(LayerRow(index, layer_label(layer), shape, count, init))
     finally:
@@ -77,8 +84,8 @@ def summary_table(rows: list[LayerRow], title: str):
     table = Table(title=title, caption=f"{sum(r.parameters for r in rows):,} trainable parameters")
     table.add_column("#", justify="right")
     table.add_column("layer")
-    table.add_column("output shape")
-    table.add_column("parameters", justify="right")
+    table.add_column("output")
+    table.add_column("params", justify="right")
     table.add_column("init")
     for row in rows:
         table.add_row(str(row.index), row.layer, row.output_shape, f"{row.parameters:,}", row.init)

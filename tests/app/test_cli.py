@@ -55,7 +55,7 @@ def test_version(runner):
     assert invoke(runner, "--version").stdout.strip() == f"lddl {__version__}"
 
 
-COMMANDS = [["train"], ["predict"], ["plot"], ["check"], ["summary"], ["data", "sin"], ["schema"]]
+COMMANDS = [["train"], ["predict"], ["plot"], ["check"], ["summary"], ["data"], ["data", "sin"], ["schema"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -321,6 +321,29 @@ def test_summary_of_a_config(project, runner):
     assert "default" in out
 
 
+def test_summary_of_explicit_layers(project, runner):
+    layers = (
+        "model={layers: [{type: linear, in_features: 1, out_features: 4, "
+        "weight_init: {type: normal, std: 2}}, {type: batch_norm1d, num_features: 4}, tanh, {type: linear, in_features: 4, out_features: 1}]}"
+    )
+    (project / "bn.yaml").write_text((project / "small.yaml").read_text())
+    invoke(runner, "train", "bn.yaml", "--out", "bn", "-q", "--set", layers, "--set", "train.epochs=1")
+    out = invoke(runner, "summary", "bn/model.npz").stdout
+    assert "BatchNorm1d(4)" in out and "fixed" in out and "(N, 4)" in out and "21 trainable parameters" in out
+    from lddl_cli.predict import load_model
+    from lddl_cli.summary import summary_rows
+
+    model, metadata = load_model(project / "bn" / "model.npz")
+    rows = summary_rows(model, metadata["model"]["layers"])
+    assert [(r.layer, r.output_shape, r.parameters) for r in rows] == [
+        ("Linear(1, 4)", "(N, 4)", 8),
+        ("BatchNorm1d(4)", "(N, 4)", 8),
+        ("Tanh()", "(N, 4)", 0),
+        ("Linear(4, 1)", "(N, 1)", 5),
+    ]
+    assert [r.init for r in rows] == ["W normal(mean=0.0, std=2.0); b default", "fixed", "", "default"]
+
+
 def test_summary_of_weights(trained, runner):
     _summary_expectations(invoke(runner, "summary", trained / "model.npz").stdout)
 
@@ -374,6 +397,17 @@ def test_predict_prints_when_no_output(trained, runner):
 def test_predict_usage_errors(trained, runner, args):
     result = invoke(runner, "predict", "-w", trained / "model.npz", *args, code=2)
     assert result.stderr and "Traceback" not in result.stderr
+
+
+def test_predict_into_a_closed_pipe_is_quiet(trained):
+    np.save("many.npy", np.linspace(-3, 3, 20000).reshape(-1, 1))  # far more output than a pipe buffers
+    command = [_installed_lddl(), "predict", "-w", str(trained / "model.npz"), "--input", "many.npy"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"-3 -> ")
+    process.stdout.close()  # like `| head -1`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""
 
 
 def test_predict_wrong_input_width(trained, runner):
