@@ -324,7 +324,8 @@ def test_summary_of_a_config(project, runner):
 def test_summary_of_explicit_layers(project, runner):
     layers = (
         "model={layers: [{type: linear, in_features: 1, out_features: 4, "
-        "weight_init: {type: normal, std: 2}}, {type: batch_norm1d, num_features: 4}, tanh, {type: linear, in_features: 4, out_features: 1}]}"
+        "weight_init: {type: normal, std: 2}}, {type: batch_norm1d, num_features: 4}, tanh, "
+        "{type: linear, in_features: 4, out_features: 1}]}"
     )
     (project / "bn.yaml").write_text((project / "small.yaml").read_text())
     invoke(runner, "train", "bn.yaml", "--out", "bn", "-q", "--set", layers, "--set", "train.epochs=1")
