@@ -18,9 +18,10 @@ import numpy as np
 from .errors import DataError
 
 MAX_TEXT_BYTES = 64 << 20  # a CSV larger than this is better stored as .npy
+MAX_NPY_BYTES = 1 << 30  # lddl trains small networks; a larger array is refused, not loaded
 NUMERIC_KINDS = {"i": "integer", "u": "unsigned integer", "f": "float"}
 REFUSED_KINDS = {
-    "O": "object (pickled Python objects; lddl never unpickles)",
+    "O": "object arrays hold pickled Python objects, and lddl never unpickles",
     "U": "string",
     "S": "bytes",
     "c": "complex",
@@ -92,6 +93,13 @@ def _read_npy(path: Path, what: str) -> np.ndarray:
         count = math.prod(shape)
         needed = count * dtype.itemsize
         available = size - offset
+        if needed > MAX_NPY_BYTES:
+            raise _fail(
+                path,
+                what,
+                f"the header declares shape {tuple(shape)} ({needed} bytes); lddl reads arrays of at most "
+                f"{MAX_NPY_BYTES} bytes",
+            )
         if needed > available:
             raise _fail(
                 path,
@@ -103,25 +111,24 @@ def _read_npy(path: Path, what: str) -> np.ndarray:
             raise _fail(
                 path, what, f"{available - needed} unexpected bytes after the array data of shape {shape}"
             )
-        buffer = handle.read(needed)
-    if len(buffer) != needed:
+        array = np.fromfile(handle, dtype=dtype, count=count) if count else np.empty(0, dtype=dtype)
+    if array.size != count:
         raise _fail(path, what, "truncated: the file changed while it was read")
-    array = np.frombuffer(buffer, dtype=dtype, count=count)
-    return array.reshape(shape, order="F" if fortran_order else "C").copy()
+    return array.reshape(shape, order="F" if fortran_order else "C")
 
 
 def _check_dtype(dtype: np.dtype, path: Path, what: str) -> None:
-    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
-        raise _fail(
-            path, what, f"dtype {dtype} is not allowed; {REFUSED_KINDS['O'] if dtype.hasobject else ''}"
-        )
+    allowed = ", ".join(NUMERIC_KINDS.values())
+    if dtype.hasobject:
+        raise _fail(path, what, f"dtype {dtype} is not allowed: {REFUSED_KINDS['O']}; allowed: {allowed}")
+    if dtype.fields is not None or dtype.subdtype is not None:
+        raise _fail(path, what, f"dtype {dtype} (structured) is not allowed; allowed: {allowed}")
     if dtype.kind in REFUSED_KINDS:
-        allowed = ", ".join(NUMERIC_KINDS.values())
         raise _fail(
             path, what, f"dtype {dtype} ({REFUSED_KINDS[dtype.kind]}) is not allowed; allowed: {allowed}"
         )
     if dtype.kind not in NUMERIC_KINDS:
-        raise _fail(path, what, f"dtype {dtype} is not a real number type")
+        raise _fail(path, what, f"dtype {dtype} is not a real number type; allowed: {allowed}")
 
 
 def _read_text(path: Path, what: str, delimiter: str | None) -> np.ndarray:

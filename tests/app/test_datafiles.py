@@ -74,6 +74,8 @@ def make(tmp_path, case: str):
         np.save(path, np.ones((2, 1), dtype=bool))
     elif case == "structured":
         np.save(path, np.zeros(2, dtype=[("a", "<f8"), ("b", "<f8")]))
+    elif case == "too_big":
+        npy_header(path, "<f8", (200_000, 1000), b"")
     elif case == "datetime":
         np.save(path, np.array(["2026-01-01"], dtype="datetime64[D]"))
     elif case == "huge":
@@ -136,8 +138,8 @@ def make(tmp_path, case: str):
         ("suffix", "x.json: data.x: unsupported file type '.json'; allowed: .npy, .csv, .txt"),
         (
             "object",
-            "x.npy: data.x: dtype object is not allowed; object (pickled Python objects; "
-            "lddl never unpickles)",
+            "x.npy: data.x: dtype object is not allowed: object arrays hold pickled Python objects, "
+            "and lddl never unpickles; allowed: integer, unsigned integer, float",
         ),
         (
             "string",
@@ -146,12 +148,13 @@ def make(tmp_path, case: str):
         ("bytes", "(bytes) is not allowed"),
         ("complex", "x.npy: data.x: dtype complex128 (complex) is not allowed"),
         ("bool", "x.npy: data.x: dtype bool (boolean) is not allowed"),
-        ("structured", "x.npy: data.x: dtype [('a', '<f8'), ('b', '<f8')] is not allowed"),
+        ("structured", "x.npy: data.x: dtype [('a', '<f8'), ('b', '<f8')] (structured) is not allowed"),
+        ("too_big", "x.npy: data.x: the header declares shape (200000, 1000) (1600000000 bytes); lddl reads"),
         ("datetime", "(datetime) is not allowed"),
         (
             "huge",
-            "x.npy: data.x: truncated or corrupt: the header declares shape (1000000000000, 1) "
-            "(8000000000000 bytes",
+            "x.npy: data.x: the header declares shape (1000000000000, 1) (8000000000000 bytes); lddl reads "
+            "arrays of at most 1073741824 bytes",
         ),
         (
             "truncated",
@@ -202,6 +205,7 @@ def test_a_pickle_payload_is_never_executed(tmp_path):
 def test_a_huge_header_is_refused_before_allocating(tmp_path, monkeypatch):
     npy_header(tmp_path / "x.npy", "<f8", (10**12, 10**3), b"")
     calls = []
+    monkeypatch.setattr(np, "fromfile", lambda *a, **k: calls.append(a))
     monkeypatch.setattr(np, "frombuffer", lambda *a, **k: calls.append(a))
     with pytest.raises(DataError):
         load_array(tmp_path / "x.npy", "data.x")
