@@ -298,9 +298,14 @@ def property_data_mutated_npy(content):
 
 
 # --- weights ---------------------------------------------------------------------------------
-def _valid_weights() -> bytes:
-    workspace = os.environ.get(WORKSPACE_VARIABLE)
-    return (Path(workspace) / "runs/valid/model.npz").read_bytes() if workspace else b""
+VALID_RUNS = ("valid", "norms")
+
+
+@st.composite
+def valid_weights(draw) -> bytes:
+    """model.npz of one of the valid runs the workspace holds (see ``property_workspace``)."""
+    run = draw(st.sampled_from(VALID_RUNS))
+    return (Path(os.environ[WORKSPACE_VARIABLE]) / "runs" / run / "model.npz").read_bytes()
 
 
 def _members(content: bytes) -> dict[str, bytes]:
@@ -335,7 +340,7 @@ def property_weights_random_bytes(content):
 
 @st.composite
 def weights_bytes_mutations(draw):
-    return draw(mutated_bytes(_valid_weights()))
+    return draw(mutated_bytes(draw(valid_weights())))
 
 
 @_settings("weights_mutated_bytes")
@@ -348,13 +353,20 @@ def property_weights_mutated_bytes(content):
 @st.composite
 def weights_member_mutations(draw):
     """A valid zip (CRCs right) whose members are renamed, dropped or byte-mutated."""
-    members = _members(_valid_weights())
+    members = _members(draw(valid_weights()))
     name = draw(st.sampled_from(sorted(members)))
     kind = draw(st.sampled_from(["bytes", "rename", "drop", "duplicate"]))
     if kind == "bytes":
         members[name] = draw(mutated_bytes(members[name]))
     elif kind == "rename":
-        members[draw(st.text(min_size=1, max_size=12))] = members.pop(name)
+        new = draw(
+            st.text(
+                st.characters(exclude_characters="/\\\x00", exclude_categories=("Cs",)),
+                min_size=1,
+                max_size=12,
+            )
+        )
+        members[new] = members.pop(name)
     elif kind == "drop":
         del members[name]
     else:
@@ -385,7 +397,7 @@ JSON_VALUES = st.recursive(
 @st.composite
 def weights_metadata_mutations(draw):
     """Valid arrays under metadata with one value replaced anywhere in its JSON tree."""
-    members = _members(_valid_weights())
+    members = _members(draw(valid_weights()))
     metadata = json.loads(str(np.load(io.BytesIO(members["__lddl__.npy"]), allow_pickle=False)[()]))
     path = draw(st.sampled_from(_paths(metadata)))
     parent = _get(metadata, path[:-1])
@@ -420,9 +432,29 @@ PROPERTIES = {
 
 
 # --- pytest: each property in a fresh process ------------------------------------------------
+NORMS_CONFIG = """
+name: norms
+seed: 5
+data: {x: data/x.npy, y: data/y.npy}
+model:
+  layers:
+    - {type: linear, in_features: 1, out_features: 8, weight_init: xavier_uniform}
+    - {type: batch_norm1d, num_features: 8}
+    - tanh
+    - {type: dropout, p: 0.1}
+    - {type: linear, in_features: 8, out_features: 4}
+    - {type: layer_norm, normalized_shape: 4}
+    - gelu
+    - {type: linear, in_features: 4, out_features: 1}
+optimizer: {type: adam, lr: 0.01}
+train: {epochs: 2, batch_size: 8}
+"""
+
+
 @pytest.fixture(scope="module")
 def property_workspace(tmp_path_factory) -> Path:
-    """A folder holding a valid run (runs/valid/model.npz) written by the real CLI."""
+    """A folder holding two valid runs written by the real CLI: runs/valid (an MLP) and runs/norms
+    (batch norm with its int64 counter, layer norm, dropout)."""
     from typer.testing import CliRunner
 
     from lddl_cli.cli import app
@@ -432,15 +464,16 @@ def property_workspace(tmp_path_factory) -> Path:
     x = np.linspace(-np.pi, np.pi, 32).reshape(-1, 1)
     np.save(root / "data/x.npy", x)
     np.save(root / "data/y.npy", 2 * np.sin(x))
-    config = root / "valid.yaml"
-    config.write_bytes(BASE_CONFIGS[0].read_bytes())
+    (root / "valid.yaml").write_bytes(BASE_CONFIGS[0].read_bytes())
+    (root / "norms.yaml").write_text(NORMS_CONFIG)
     previous = Path.cwd()
     os.chdir(root)
     try:
-        result = CliRunner().invoke(app, ["train", "valid.yaml", "--out", "runs/valid", "--quiet"])
+        for run in VALID_RUNS:
+            result = CliRunner().invoke(app, ["train", f"{run}.yaml", "--out", f"runs/{run}", "--quiet"])
+            assert result.exit_code == 0, result.output
     finally:
         os.chdir(previous)
-    assert result.exit_code == 0, result.output
     return root
 
 
