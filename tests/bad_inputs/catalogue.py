@@ -116,6 +116,26 @@ CONFIG = [
     Entry("config-directory", ("train", "config"), (r"config: is a directory",)),
     Entry("config-missing", ("train", "config/nope.yaml"), (r"config/nope\.yaml: no such file",)),
     Entry(
+        "config-new-out-dir",
+        ("train", "config/lr_nan.yaml", "--out", "out/run"),
+        (_at("lr_nan", 13) + "optimizer",),
+    ),
+    Entry(
+        "config-summary-typo",
+        ("summary", "config/typo_epoch.yaml"),
+        (_at("typo_epoch", 16) + r"train\.epoch: ",),
+    ),
+    Entry(
+        "config-summary-alias_bomb",
+        ("summary", "config/alias_bomb.yaml"),
+        (_at("alias_bomb", 3) + ".*aliases",),
+    ),
+    Entry(
+        "config-summary-non_utf8",
+        ("summary", "bad/non_utf8.yaml"),
+        (r"bad/non_utf8\.yaml:2:\d+: not valid UTF-8",),
+    ),
+    Entry(
         "config-set-negative",
         ("train", "valid.yaml", "--set", "optimizer.lr=-1"),
         (r"--set optimizer\.lr: must be >= 0",),
@@ -216,6 +236,17 @@ DATA = [
         "batch_larger_than_data",
         ["train.batch_size=40"],
         [r"valid\.yaml: train\.batch_size: 40 is more than the 32 training rows"],
+    ),
+    _data(
+        "x_nan_and_y_inf",
+        ["data.x=bad/x_nan.npy", "data.y=bad/y_inf.npy"],
+        [r"bad/x_nan\.npy: data\.x: 2 non-finite", r"bad/y_inf\.npy: data\.y: 1 non-finite"],
+        "check",
+    ),
+    Entry(
+        "data-new-out-dir",
+        ("train", "valid.yaml", "--set", "data.x=bad/x_3d.npy", "--out", "out/run"),
+        (r"bad/x_3d\.npy: data\.x: expected a 2-D",),
     ),
     Entry(
         "data-predict-input-pickle",
