@@ -22,6 +22,8 @@ WIDTH, HEIGHT, DPI = 800, 500, 100
 def _figure() -> tuple[Figure, object]:
     fig = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
+    # Fixed margins: tight_layout() measures every text extent and costs more than the drawing.
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.1, top=0.93)
     return fig, fig.add_subplot(1, 1, 1)
 
 
@@ -72,7 +74,6 @@ def fit_figure(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
-    fig.tight_layout()
     return fig
 
 
@@ -98,7 +99,6 @@ def loss_figure(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
-    fig.tight_layout()
     return fig
 
 
