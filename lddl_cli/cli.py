@@ -77,6 +77,11 @@ def boundary(command):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(1) from None
+        except OSError as error:
+            # A file that cannot be written or read at run time (permissions, a full disk): exit 1.
+            where = f"{error.filename}: " if error.filename else ""
+            _stderr(f"{where}{error.strerror or error}")
+            raise typer.Exit(1) from None
         except Exception as error:
             if os.environ.get("LDDL_DEBUG") == "1":
                 traceback.print_exc(file=sys.stderr)
@@ -276,10 +281,13 @@ def check(
     ] = None,
 ) -> None:
     """Validate CONFIG and its data without training; report every problem at once (exit 0 or 2)."""
-    from .config import load_config
+    import numpy as np
+
+    from .config import build_model, load_config, resolve_layers
     from .datafiles import load_dataset
 
     cfg = load_config(config, list(set_ or []))
+    build_model(resolve_layers(cfg), cfg.dtype, np.random.default_rng(cfg.seed))
     dataset = load_dataset(cfg)
     val = "" if dataset.val_x is None else f", validation {dataset.val_x.shape[0]} rows"
     typer.echo(f"{config}: ok (x {tuple(dataset.x.shape)}, y {tuple(dataset.y.shape)}{val})")

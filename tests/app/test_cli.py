@@ -506,6 +506,13 @@ def test_internal_error_traceback_with_lddl_debug(project, runner, monkeypatch):
     assert "Traceback" in result.stderr and result.stderr.endswith("internal error: RuntimeError: boom\n")
 
 
+def test_os_error_is_one_line_exit_1(project, runner):
+    (project / "blocked").write_text("a file where the run directory should go")
+    result = invoke(runner, "train", "small.yaml", "--out", "blocked/run", "-q", code=1)
+    assert result.stderr.startswith("blocked/run") and len(result.stderr.splitlines()) == 1
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_keyboard_interrupt_exits_130(project, runner, monkeypatch):
     import lddl_cli.config
 
