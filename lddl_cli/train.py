@@ -621,13 +621,13 @@ def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Pa
 def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)  # fail before training, not after it
     checkpoint = out_dir / "checkpoint.npz"
     trainer.callbacks.insert(0, Checkpointer(trainer, checkpoint))
     try:
         history = trainer.fit()
     except KeyboardInterrupt:
         # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step.
-        out_dir.mkdir(parents=True, exist_ok=True)
         write_checkpoint(checkpoint, trainer)
         raise TrainingInterrupted(checkpoint, trainer.snapshot["epoch"]) from None
     except TrainingError:
