@@ -576,6 +576,7 @@ class Config(BaseModel):
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str | None = PrivateAttr(default=None)
+    _locator: Any = PrivateAttr(default=None)
 
     @property
     def source_dir(self) -> Path:
@@ -586,6 +587,12 @@ class Config(BaseModel):
     def source(self) -> str | None:
         """The config file's path as given, for messages."""
         return self._source
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        """A Problem located where ``path`` was written (file line:col, or its ``--set``)."""
+        if self._locator is None:
+            return Problem(self._source, None, None, dotted_path(path), message)
+        return self._locator.problem(tuple(path), message)
 
     def resolved(self) -> dict:
         """The fully resolved config as plain data: defaults filled, model as explicit layers."""
@@ -653,6 +660,7 @@ def validate_config(
         raise ConfigError(_sorted(problems))
     config._source_dir = source_dir if source_dir is not None else Path.cwd()
     config._source = document.file
+    config._locator = locator
     return config
 
 

@@ -200,94 +200,105 @@ def load_dataset(config) -> Dataset:
     x must be 2-D. A 1-D y is read as one output column for regression losses and kept as int64
     class labels for cross_entropy. Every problem found is reported (one line each).
     """
-    from .config import model_widths
-
-    data = config.data
-    dtype = np.dtype(config.dtype)
-    labels = config.loss.type == "cross_entropy"
-    in_width, out_width = model_widths(config)
+    keys = [key for key in ("x", "y", "val_x", "val_y") if getattr(config.data, key) is not None]
+    arrays: dict[str, np.ndarray] = {}
     problems: list[str] = []
-    source = getattr(config, "source", None) or "config"
-
-    x = load_array(data.x, "data.x")
-    y = load_array(data.y, "data.y")
-    x, y = _shape_pair(x, y, data.x, data.y, "data.x", "data.y", in_width, out_width, labels, dtype, problems)
+    for key in keys:
+        try:
+            arrays[key] = load_array(getattr(config.data, key), f"data.{key}")
+        except DataError as error:
+            problems += error.lines()
+    if problems:
+        raise DataError(*problems)
+    checker = _PairChecker(config)
+    x, y = checker.check(arrays["x"], arrays["y"], "x", "y")
     val_x = val_y = None
-    if data.val_x is not None and data.val_y is not None:
-        val_x = load_array(data.val_x, "data.val_x")
-        val_y = load_array(data.val_y, "data.val_y")
-        val_x, val_y = _shape_pair(
-            val_x,
-            val_y,
-            data.val_x,
-            data.val_y,
-            "data.val_x",
-            "data.val_y",
-            in_width,
-            out_width,
-            labels,
-            dtype,
-            problems,
-        )
-    if not problems:
-        rows = len(x)
-        if data.train_size is not None and data.train_size > rows:
-            problems.append(
-                f"{source}: data.train_size: {data.train_size} is more than the {rows} rows of data.x "
-                f"({data.x})"
-            )
-        else:
-            train_rows = data.train_size if data.train_size is not None else rows
-            if data.val_fraction > 0:
-                held_out = max(round(train_rows * data.val_fraction), 1)
-                if held_out >= train_rows:
-                    problems.append(
-                        f"{source}: data.val_fraction: {data.val_fraction} of {train_rows} rows "
-                        "leaves none to train on"
-                    )
-                train_rows -= held_out
-            if not problems and config.train.batch_size > train_rows:
-                problems.append(
-                    f"{source}: train.batch_size: {config.train.batch_size} is more than the "
-                    f"{train_rows} training rows (after train_size / val_fraction)"
-                )
+    if "val_x" in arrays:
+        val_x, val_y = checker.check(arrays["val_x"], arrays["val_y"], "val_x", "val_y")
+    problems = checker.problems or _check_rows(config, len(x))
     if problems:
         raise DataError(*problems)
     return Dataset(x, y, val_x, val_y)
 
 
-def _shape_pair(x, y, x_path, y_path, x_what, y_what, in_width, out_width, labels, dtype, problems):
-    """Check one (x, y) pair; returns them cast (x to dtype, y to dtype or int64 labels)."""
-    if x.ndim != 2:
-        problems.append(f"{x_path}: {x_what}: expected a 2-D (rows, columns) array; got shape {x.shape}")
-    elif in_width is not None and x.shape[1] != in_width:
-        problems.append(
-            f"{x_path}: {x_what}: has {x.shape[1]} column(s) but the model's first layer takes {in_width} "
-            "(model.widths[0] / in_features)"
+def _check_rows(config, rows: int) -> list[str]:
+    """train_size, val_fraction and batch_size against the number of rows of x."""
+    data = config.data
+    if data.train_size is not None and data.train_size > rows:
+        message = f"{data.train_size} is more than the {rows} rows of data.x ({data.x})"
+        return [str(config.problem(("data", "train_size"), message))]
+    train_rows = data.train_size if data.train_size is not None else rows
+    if data.val_fraction > 0:
+        held_out = max(round(train_rows * data.val_fraction), 1)
+        if held_out >= train_rows:
+            message = f"{data.val_fraction} of {train_rows} rows leaves none to train on"
+            return [str(config.problem(("data", "val_fraction"), message))]
+        train_rows -= held_out
+    if config.train.batch_size > train_rows:
+        message = (
+            f"{config.train.batch_size} is more than the {train_rows} training rows "
+            "(after train_size / val_fraction)"
         )
-    if len(x) != len(y):
-        problems.append(f"{y_path}: {y_what}: has {len(y)} rows but {x_what} ({x_path}) has {len(x)}")
-    if labels:
+        return [str(config.problem(("train", "batch_size"), message))]
+    return []
+
+
+class _PairChecker:
+    """Checks (x, y) pairs against each other and the model's widths, collecting problems."""
+
+    def __init__(self, config) -> None:
+        from .config import model_widths
+
+        self.data = config.data
+        self.dtype = np.dtype(config.dtype)
+        self.labels = config.loss.type == "cross_entropy"
+        self.in_width, self.out_width = model_widths(config)
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"{getattr(self.data, key)}: data.{key}: {message}")
+
+    def check(self, x: np.ndarray, y: np.ndarray, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
+        """x and y checked, and cast: x to the config dtype, y to it or to int64 class labels."""
+        if x.ndim != 2:
+            self.fail(x_key, f"expected a 2-D (rows, columns) array; got shape {x.shape}")
+        elif self.in_width is not None and x.shape[1] != self.in_width:
+            self.fail(
+                x_key,
+                f"has {x.shape[1]} column(s) but the model's first layer takes {self.in_width} "
+                "(model.widths[0] / in_features)",
+            )
+        if len(x) != len(y):
+            self.fail(y_key, f"has {len(y)} rows but data.{x_key} ({getattr(self.data, x_key)}) has {len(x)}")
+        y = self.class_labels(y, y_key) if self.labels else self.targets(y, y_key)
+        return x.astype(self.dtype, copy=False), y
+
+    def class_labels(self, y: np.ndarray, key: str) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            problems.append(f"{y_path}: {y_what}: cross_entropy needs (N,) class labels; got shape {y.shape}")
-        elif y.dtype.kind == "f" and not np.array_equal(y, np.floor(y)):
-            problems.append(f"{y_path}: {y_what}: class labels must be whole numbers")
-        else:
-            y = y.astype(np.int64)
-            if out_width is not None and (y.min() < 0 or y.max() >= out_width):
-                problems.append(
-                    f"{y_path}: {y_what}: class labels must be in [0, {out_width}) for {out_width} outputs; "
-                    f"got {int(y.min())}..{int(y.max())}"
-                )
-    else:
+            self.fail(key, f"cross_entropy needs (N,) class labels; got shape {y.shape}")
+            return y
+        if y.dtype.kind == "f" and not np.array_equal(y, np.floor(y)):
+            self.fail(key, "class labels must be whole numbers")
+            return y
+        labels = y.astype(np.int64)
+        classes = self.out_width
+        if classes is not None and (labels.min() < 0 or labels.max() >= classes):
+            self.fail(
+                key,
+                f"class labels must be in [0, {classes}) for {classes} outputs; "
+                f"got {int(labels.min())}..{int(labels.max())}",
+            )
+        return labels
+
+    def targets(self, y: np.ndarray, key: str) -> np.ndarray:
         if y.ndim == 1:
             y = y.reshape(-1, 1)
-        if out_width is not None and y.shape[1] != out_width:
-            problems.append(
-                f"{y_path}: {y_what}: has {y.shape[1]} column(s) but the model's last layer gives "
-                f"{out_width} (model.widths[-1] / out_features)"
+        if self.out_width is not None and y.shape[1] != self.out_width:
+            self.fail(
+                key,
+                f"has {y.shape[1]} column(s) but the model's last layer gives {self.out_width} "
+                "(model.widths[-1] / out_features)",
             )
-        y = y.astype(dtype, copy=False)
-    return x.astype(dtype, copy=False), y
+        return y.astype(self.dtype, copy=False)

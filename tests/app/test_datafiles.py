@@ -310,30 +310,30 @@ def test_no_validation_files(project):
         (
             None,
             ("data.train_size=30",),
-            ["c.yaml: data.train_size: 30 is more than the 20 rows of data.x (x.npy)"],
+            ["--set data.train_size: 30 is more than the 20 rows of data.x (x.npy)"],
         ),
         (
             None,
             ("train.batch_size=21",),
             [
-                "c.yaml: train.batch_size: 21 is more than the 20 training rows "
+                "--set train.batch_size: 21 is more than the 20 training rows "
                 "(after train_size / val_fraction)"
             ],
         ),
         (
             None,
             ("data.train_size=8", "train.batch_size=9"),
-            ["c.yaml: train.batch_size: 9 is more than the 8 training rows"],
+            ["--set train.batch_size: 9 is more than the 8 training rows"],
         ),
         (
             None,
             ("data={x: x.npy, y: y.npy, val_fraction: 0.5}", "train.batch_size=11"),
-            ["c.yaml: train.batch_size: 11 is more than the 10 training rows"],
+            ["--set train.batch_size: 11 is more than the 10 training rows"],
         ),
         (
             None,
             ("data={x: x.npy, y: y.npy, val_fraction: 0.99, train_size: 1}", "train.batch_size=1"),
-            ["c.yaml: data.val_fraction: 0.99 of 1 rows leaves none to train on"],
+            ["--set data.val_fraction: 0.99 of 1 rows leaves none to train on"],
         ),
     ],
 )
@@ -344,6 +344,21 @@ def test_dataset_problems(project, rng, break_it, overrides, expected):
     assert len(lines) == len(expected), lines
     for line, start in zip(lines, expected, strict=True):
         assert line.startswith(start), line
+
+
+def test_row_problems_point_at_the_config_line(project):
+    (project / "c.yaml").write_text(CONFIG.replace("batch_size: 4", "batch_size: 64"))
+    col = CONFIG.splitlines()[2].index("4") + 1
+    assert data_problems() == [
+        f"c.yaml:3:{col}: train.batch_size: 64 is more than the 20 training rows "
+        "(after train_size / val_fraction)"
+    ]
+
+
+def test_missing_files_are_all_reported(project):
+    (project / "x.npy").unlink()
+    (project / "vy.npy").unlink()
+    assert data_problems() == ["x.npy: data.x: no such file", "vy.npy: data.val_y: no such file"]
 
 
 def test_batch_size_equal_to_training_rows_is_fine(project):
