@@ -21,15 +21,22 @@ import typer
 
 from . import __version__
 
+
+def _examples(*commands: str) -> str:
+    """An epilog listing example commands, kept verbatim by the help formatter (the \\b marker)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
+
+
 app = typer.Typer(
     name="lddl",
     help="Train small neural networks written from scratch in NumPy, from a YAML config.",
-    epilog="Examples:\n\n\b\n"
-    "  lddl data sin --out data\n"
-    "  lddl data sin --grid --n 500 --noise 0 --out data\n"
-    "  lddl train configs/sin.yaml\n"
-    "  lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0\n"
-    "  lddl COMMAND --help",
+    epilog=_examples(
+        "lddl data sin --out data",
+        "lddl data sin --grid --n 500 --noise 0 --out data",
+        "lddl train configs/sin.yaml",
+        "lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0",
+        "lddl COMMAND --help",
+    ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -37,16 +44,11 @@ app = typer.Typer(
 )
 data_app = typer.Typer(
     help="Write example data sets.",
-    epilog="Examples:\n\n\b\n  lddl data sin --out data\n  lddl data sin --grid --n 500 --noise 0 --out data",
+    epilog=_examples("lddl data sin --out data", "lddl data sin --grid --n 500 --noise 0 --out data"),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(data_app, name="data")
-
-
-def _examples(*commands: str) -> str:
-    """An epilog listing example commands, kept verbatim by the help formatter (the \\b marker)."""
-    return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def _stderr(line: str) -> None:
@@ -184,7 +186,7 @@ def train(
     ]
     lines += [f"wrote {path}" for path in history.paths.values()]
     for line in lines:
-        console.print(line, soft_wrap=True)
+        console.print(line, soft_wrap=True, markup=False)
 
 
 # --- predict ----------------------------------------------------------------------------------
