@@ -48,8 +48,8 @@ Path_ = tuple[str | int, ...]
 Mark = tuple[int, int]
 
 
-class _CoreLoader(_BaseLoader):
-    """SafeLoader (C version when available) whose plain scalars resolve by the YAML 1.2 core schema."""
+class _CoreResolver:
+    """Plain scalars resolve by the YAML 1.2 core schema (mixed into a SafeLoader)."""
 
     def resolve(self, kind, value, implicit):
         if kind is ScalarNode and implicit[0]:
@@ -58,6 +58,14 @@ class _CoreLoader(_BaseLoader):
                     return tag
             return STR
         return super().resolve(kind, value, implicit)
+
+
+class PyCoreLoader(_CoreResolver, yaml.SafeLoader):
+    """The pure-Python loader: the fallback when PyYAML was built without libyaml."""
+
+
+class _CoreLoader(_CoreResolver, _BaseLoader):
+    """libyaml's loader when available (faster; the same events, nodes and marks)."""
 
 
 @dataclass

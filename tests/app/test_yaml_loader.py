@@ -6,8 +6,17 @@ import math
 
 import pytest
 
+from lddl_cli import yaml_loader
 from lddl_cli.errors import ConfigError
 from lddl_cli.yaml_loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml_file, parse_value, parse_yaml
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def loader(request, monkeypatch):
+    """Every test runs with libyaml's loader (when PyYAML has it) and with the pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(yaml_loader, "_CoreLoader", yaml_loader.PyCoreLoader)
+    return request.param
 
 
 def write(tmp_path, text: str | bytes, name: str = "c.yaml"):
