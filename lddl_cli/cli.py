@@ -130,7 +130,11 @@ def train(
     out: Annotated[Path | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a config key, e.g. --set optimizer.lr=0.001 (repeatable)."),
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Override a config key, e.g. --set optimizer.lr=0.001 (repeatable).",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No table, no progress: only the summary.")
@@ -200,7 +204,8 @@ def train(
 def predict(
     weights: Annotated[Path, typer.Option("--weights", "-w", help="A model.npz written by lddl train.")],
     x: Annotated[
-        list[float] | None, typer.Option("--x", help="An input value for a 1-input model (repeatable).")
+        list[float] | None,
+        typer.Option("--x", metavar="VALUE", help="An input value for a 1-input model (repeatable)."),
     ] = None,
     input_: Annotated[
         Path | None, typer.Option("--input", "-i", help="Inputs as .npy or .csv (N, in).")
@@ -279,7 +284,8 @@ def plot(
 def check(
     config: Annotated[Path, typer.Argument(help="The YAML config file.")],
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key (repeatable).")
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
     ] = None,
 ) -> None:
     """Validate CONFIG and its data without training; report every problem at once (exit 0 or 2)."""
