@@ -99,44 +99,33 @@ def load_yaml_file(path: str | Path) -> YamlDocument:
     """Read ``path`` as a YAML mapping, with every limit and safety check described above."""
     path = Path(path)
     name = str(path)
+
+    def refuse(message: str, line: int | None = None, col: int | None = None) -> ConfigError:
+        return ConfigError([Problem(name, line, col, "", message)])
+
     if not path.exists():
-        raise ConfigError([Problem(name, None, None, "", "no such file")])
+        raise refuse("no such file")
     if path.is_dir():
-        raise ConfigError([Problem(name, None, None, "", "is a directory, expected a YAML file")])
+        raise refuse("is a directory, expected a YAML file")
+    if not path.is_file():
+        raise refuse("is not a regular file, expected a YAML file")
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ConfigError(
-                [
-                    Problem(
-                        name,
-                        None,
-                        None,
-                        "",
-                        f"file is {size} bytes; a config may be at most {MAX_BYTES} bytes",
-                    )
-                ]
-            )
+            raise refuse(f"file is {size} bytes; a config may be at most {MAX_BYTES} bytes")
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as error:
-        raise ConfigError(
-            [Problem(name, None, None, "", f"cannot read: {error.strerror or error}")]
-        ) from None
-    if len(raw) > MAX_BYTES:  # the file grew after stat, or is not a regular file
-        raise ConfigError([Problem(name, None, None, "", f"file is larger than {MAX_BYTES} bytes")])
-    text = _decode(raw, name)
-    document = parse_yaml(text, name)
+        raise refuse(f"cannot read: {error.strerror or error}") from None
+    if len(raw) > MAX_BYTES:  # the file grew after stat
+        raise refuse(f"file is larger than {MAX_BYTES} bytes")
+    document = parse_yaml(_decode(raw, name), name)
     if document.data is None:
-        raise ConfigError([Problem(name, 1, 1, "", "empty config; expected a mapping such as 'model: ...'")])
+        raise refuse("empty config; expected a mapping such as 'model: ...'", 1, 1)
     if not isinstance(document.data, dict):
-        line, col = document.mark(()) or (1, 1)
-        kind = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-            type(document.data), type(document.data).__name__
-        )
-        raise ConfigError(
-            [Problem(name, line, col, "", f"the top level must be a mapping of keys; got a {kind}")]
-        )
+        kinds = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+        kind = kinds.get(type(document.data), type(document.data).__name__)
+        raise refuse(f"the top level must be a mapping of keys; got a {kind}", *(document.mark(()) or (1, 1)))
     return document
 
 

@@ -230,6 +230,12 @@ def test_missing_path_and_directory(tmp_path):
     assert "is a directory" in only_line(error)
 
 
+def test_a_device_is_not_read(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file("/dev/zero")
+    assert only_line(error) == "/dev/zero: is not a regular file, expected a YAML file"
+
+
 def test_several_duplicates_are_all_reported(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_yaml_file(write(tmp_path, "a: 1\na: 2\nb: 1\nb: 2\n"))
