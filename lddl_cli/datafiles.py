@@ -56,6 +56,8 @@ def load_array(path: str | Path, what: str) -> np.ndarray:
         raise _fail(path, what, "no such file")
     if path.is_dir():
         raise _fail(path, what, "is a directory, expected a .npy, .csv or .txt file")
+    if not path.is_file():
+        raise _fail(path, what, "is not a regular file, expected a .npy, .csv or .txt file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":

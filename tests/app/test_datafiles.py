@@ -191,6 +191,14 @@ def test_bad_data_file_is_one_line(tmp_path, monkeypatch, case, expected):
     assert "Traceback" not in line
 
 
+@pytest.mark.parametrize("name", ["x.csv", "x.npy"])
+def test_a_device_is_not_read(tmp_path, name):
+    (tmp_path / name).symlink_to("/dev/zero")
+    with pytest.raises(DataError) as error:
+        load_array(tmp_path / name, "data.x")
+    assert only_line(error).endswith("is not a regular file, expected a .npy, .csv or .txt file")
+
+
 def test_a_pickle_payload_is_never_executed(tmp_path):
     marker = tmp_path / "executed"
     # A protocol-0 pickle that would run `touch marker` if anything unpickled it.
