@@ -260,6 +260,14 @@ def test_ctrl_c_writes_a_checkpoint_and_resumes(project):
     assert len((project / "run" / "metrics.csv").read_text().splitlines()) == epoch + 3
 
 
+def test_diverging_run_prints_exactly_one_stderr_line_in_a_real_process(project):
+    # In a real process NumPy's overflow RuntimeWarnings would reach stderr; the trainer silences them.
+    command = [_installed_lddl(), "train", "small.yaml", "--out", "run", "-q", "--set", "optimizer.lr=1e6"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("training diverged at epoch 1")
+
+
 # --- check ------------------------------------------------------------------------------------
 def test_check_ok(project, runner):
     out = invoke(runner, "check", "small.yaml").stdout
