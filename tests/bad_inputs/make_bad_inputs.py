@@ -10,7 +10,8 @@ writes, under WORKSPACE:
 - ``bad/*.npy``, ``bad/*.csv``: broken data files (pickle payload, wrong ndim, NaN, a header
   declaring 10^12 elements, ...);
 - ``bad/*.npz``: broken weights, each derived from ``--weights`` (a model.npz of a small valid
-  run); ``--other-weights`` is a run of another architecture.
+  run); ``--other-weights`` is a run of another architecture;
+- ``runs/*``: copies of the valid run (the folder holding ``--weights``) with one file broken.
 
 Payloads that would run code create the folder ``WORKSPACE/pwned`` when executed; the tests
 assert that it never appears. ``catalogue.py`` lists what each file must make lddl say.
@@ -267,6 +268,30 @@ def write_bad_weights(workspace: Path, weights: Path, other_weights: Path) -> No
     (folder / "empty.npz").write_bytes(b"")
 
 
+def write_bad_runs(workspace: Path, valid_run: Path) -> None:
+    """Copies of a valid run directory under ``runs/`` with one file broken each, for ``lddl plot``."""
+    import shutil
+
+    def copy(name: str) -> Path:
+        target = workspace / "runs" / name
+        shutil.copytree(valid_run, target)
+        return target
+
+    broken = copy("broken")
+    (broken / "model.npz").write_bytes((workspace / "bad/truncated_50.npz").read_bytes())
+    bad_data = copy("bad_data")
+    config = (bad_data / "config.yaml").read_text()
+    (bad_data / "config.yaml").write_text(config.replace("x: data/x.npy", "x: bad/x_nan.npy", 1))
+    header = (valid_run / "metrics.csv").read_text().splitlines()[0]
+    for name, text in {
+        "metrics_garbage": "garbage,1\nx\n",
+        "metrics_empty": "",
+        "metrics_words": f"{header}\n1,abc,,0.1,0.2\n",
+        "metrics_short_row": f"{header}\n1,0.5\n",
+    }.items():
+        (copy(name) / "metrics.csv").write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workspace", type=Path)
@@ -278,6 +303,7 @@ def main() -> None:
     write_bad_configs(args.workspace, here / "valid.yaml")
     write_bad_data(args.workspace)
     write_bad_weights(args.workspace, args.weights, args.other_weights)
+    write_bad_runs(args.workspace, args.weights.parent)
 
 
 if __name__ == "__main__":

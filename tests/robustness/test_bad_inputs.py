@@ -59,9 +59,8 @@ def workspace(tmp_path_factory) -> Path:
     make_bad_inputs.write_bad_configs(root, BAD_INPUTS / "valid.yaml")
     make_bad_inputs.write_bad_data(root)
     make_bad_inputs.write_bad_weights(root, root / "runs/valid/model.npz", root / "runs/other/model.npz")
+    make_bad_inputs.write_bad_runs(root, root / "runs/valid")
     shutil.copytree(root / "runs/valid", root / "runs/catalogue")
-    shutil.copytree(root / "runs/valid", root / "runs/broken")
-    shutil.copy(root / "bad/truncated_50.npz", root / "runs/broken/model.npz")
     (root / "out").mkdir()
     return root
 
