@@ -588,6 +588,14 @@ class Config(BaseModel):
         """The config file's path as given, for messages."""
         return self._source
 
+    def where(self, path: tuple) -> str:
+        """Where ``path`` was written, for messages: ``FILE:LINE:COL`` or ``--set key``."""
+        problem = self.problem(path, "")
+        if problem.file is None:
+            return problem.key
+        location = problem.file + "".join(f":{n}" for n in (problem.line, problem.col) if n is not None)
+        return f"{problem.key} at {location}"
+
     def problem(self, path: tuple, message: str) -> Problem:
         """A Problem located where ``path`` was written (file line:col, or its ``--set``)."""
         if self._locator is None:
@@ -1160,17 +1168,20 @@ def _cross_check(config: Config, locator: _Locator) -> list[Problem]:
     return problems
 
 
-def model_widths(config: Config) -> tuple[int | None, int | None]:
-    """(input width, output width) of the model, for checking against the data."""
-    layers = resolve_layers(config)
+def model_widths(config: Config) -> tuple[tuple[int, tuple], tuple[int, tuple]]:
+    """((input width, its key path), (output width, its key path)) of the model, for the data checks."""
+    if config.model.widths is not None:
+        widths = config.model.widths
+        return (widths[0], ("model", "widths", 0)), (widths[-1], ("model", "widths", len(widths) - 1))
     first = last = None
-    for layer in layers:
-        if layer["type"] == "linear":
-            first = layer["in_features"] if first is None else first
-            last = layer["out_features"]
-        elif layer["type"] in WIDTH_KEYS and first is None:
-            first = layer[WIDTH_KEYS[layer["type"]]]
-    return first, last
+    for index, layer in enumerate(config.model.layers):
+        if layer.type == "linear":
+            first = first or (layer.in_features, ("model", "layers", index, "in_features"))
+            last = (layer.out_features, ("model", "layers", index, "out_features"))
+        elif layer.type in WIDTH_KEYS and first is None:
+            key = WIDTH_KEYS[layer.type]
+            first = (getattr(layer, key), ("model", "layers", index, key))
+    return first, last  # the cross-check guarantees a linear layer
 
 
 # --- builders --------------------------------------------------------------------------------------

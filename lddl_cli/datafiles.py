@@ -254,7 +254,9 @@ class _PairChecker:
         self.data = config.data
         self.dtype = np.dtype(config.dtype)
         self.labels = config.loss.type == "cross_entropy"
-        self.in_width, self.out_width = model_widths(config)
+        (self.in_width, in_path), (self.out_width, out_path) = model_widths(config)
+        self.in_where = config.where(in_path)
+        self.out_where = config.where(out_path)
         self.problems: list[str] = []
 
     def fail(self, key: str, message: str) -> None:
@@ -264,11 +266,11 @@ class _PairChecker:
         """x and y checked, and cast: x to the config dtype, y to it or to int64 class labels."""
         if x.ndim != 2:
             self.fail(x_key, f"expected a 2-D (rows, columns) array; got shape {x.shape}")
-        elif self.in_width is not None and x.shape[1] != self.in_width:
+        elif x.shape[1] != self.in_width:
             self.fail(
                 x_key,
                 f"has {x.shape[1]} column(s) but the model's first layer takes {self.in_width} "
-                "(model.widths[0] / in_features)",
+                f"({self.in_where})",
             )
         if len(x) != len(y):
             self.fail(y_key, f"has {len(y)} rows but data.{x_key} ({getattr(self.data, x_key)}) has {len(x)}")
@@ -286,7 +288,7 @@ class _PairChecker:
             return y
         labels = y.astype(np.int64)
         classes = self.out_width
-        if classes is not None and (labels.min() < 0 or labels.max() >= classes):
+        if labels.min() < 0 or labels.max() >= classes:
             self.fail(
                 key,
                 f"class labels must be in [0, {classes}) for {classes} outputs; "
@@ -297,10 +299,10 @@ class _PairChecker:
     def targets(self, y: np.ndarray, key: str) -> np.ndarray:
         if y.ndim == 1:
             y = y.reshape(-1, 1)
-        if self.out_width is not None and y.shape[1] != self.out_width:
+        if y.shape[1] != self.out_width:
             self.fail(
                 key,
                 f"has {y.shape[1]} column(s) but the model's last layer gives {self.out_width} "
-                "(model.widths[-1] / out_features)",
+                f"({self.out_where})",
             )
         return y.astype(self.dtype, copy=False)

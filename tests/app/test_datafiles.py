@@ -240,6 +240,13 @@ def project(tmp_path, monkeypatch, rng):
     return tmp_path
 
 
+def located(text: str, anchor: str) -> str:
+    """'LINE:COL' (1-based) of the text after the '|' in ``anchor``'s first occurrence."""
+    prefix, _, rest = anchor.rpartition("|")
+    offset = text.index(prefix + rest) + len(prefix)
+    return f"{text.count(chr(10), 0, offset) + 1}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
+
+
 def dataset(overrides=()):
     return load_dataset(load_config("c.yaml", list(overrides)))
 
@@ -293,7 +300,7 @@ def test_no_validation_files(project):
             (),
             [
                 "x.npy: data.x: has 3 column(s) but the model's first layer takes 1 "
-                "(model.widths[0] / in_features)"
+                f"(model.widths[0] at c.yaml:{located(CONFIG, '[|1, 8, 1]')})"
             ],
         ),
         (
@@ -301,7 +308,7 @@ def test_no_validation_files(project):
             (),
             [
                 "y.npy: data.y: has 2 column(s) but the model's last layer gives 1 "
-                "(model.widths[-1] / out_features)"
+                f"(model.widths[2] at c.yaml:{located(CONFIG, '[1, 8, |1]')})"
             ],
         ),
         (lambda rng: np.save("vx.npy", np.ones((6, 2))), (), ["vx.npy: data.val_x: has 2 column(s)"]),
@@ -367,6 +374,27 @@ def test_missing_files_are_all_reported(project):
     (project / "x.npy").unlink()
     (project / "vy.npy").unlink()
     assert data_problems() == ["x.npy: data.x: no such file", "vy.npy: data.val_y: no such file"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["model.widths=[2, 4, 1]"], "(--set model.widths[0])"),
+        (
+            [
+                "model={layers: [{type: layer_norm, normalized_shape: 2}, "
+                "{type: linear, in_features: 2, out_features: 1}]}"
+            ],
+            "(--set model.layers[0].normalized_shape)",
+        ),
+    ],
+)
+def test_width_problems_name_the_model_key(project, overrides, expected):
+    lines = data_problems(overrides)
+    assert lines == [
+        f"x.npy: data.x: has 1 column(s) but the model's first layer takes 2 {expected}",
+        f"vx.npy: data.val_x: has 1 column(s) but the model's first layer takes 2 {expected}",
+    ]
 
 
 def test_batch_size_equal_to_training_rows_is_fine(project):
