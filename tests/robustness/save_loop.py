@@ -1,8 +1,12 @@
 """Save a state of a few MB over the same file, again and again, until killed.
 
-Run by test_atomic_write.py, which SIGKILLs it at random moments:
+Run by test_atomic_write.py, which SIGKILLs the saving process at random moments:
 
-    python save_loop.py TARGET RUN MODE
+    python save_loop.py TARGET
+
+reads lines ``RUN MODE`` on stdin; for each it forks a saver (so NumPy is imported once, not
+once per kill), prints ``child PID``, and when the saver has died prints ``reaped STATUS``
+(the raw wait status). The saver prints ``saved`` once its first save is complete.
 
 Each save holds ``payload`` (4 MB of seeded normal numbers, the same in every save) and
 ``counter`` (the save number, repeated), and in its metadata the run number, the save number and
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import sys
 
 import numpy as np
@@ -52,5 +57,21 @@ def main(target: str, run: int, mode: str) -> None:
             sys.stdout.flush()
 
 
+def serve(target: str) -> None:
+    for line in sys.stdin:
+        run, mode = line.split()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                main(target, int(run), mode)
+            finally:
+                os._exit(1)
+        sys.stdout.write(f"child {pid}\n")
+        sys.stdout.flush()
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(f"reaped {status}\n")
+        sys.stdout.flush()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    serve(sys.argv[1])

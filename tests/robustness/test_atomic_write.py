@@ -1,8 +1,9 @@
 """A process killed with SIGKILL while it saves never leaves a torn file behind.
 
 ``save_loop.py`` saves a 4 MB state over the same target in a loop (about 10 ms a save, most of
-it inside ``save_state``: writing, fsync, rename). The test starts it, waits for its first
-complete save, sleeps a seeded random 0-100 ms and SIGKILLs it; 50 times, each a new process.
+it inside ``save_state``: writing, fsync, rename). The test has it fork a saver process,
+waits for the saver's first complete save, sleeps a seeded random 0-100 ms and SIGKILLs the
+saver; 50 times, each a new process.
 After every kill the target must load with ``load_state`` and its arrays must match the SHA-256
 stored in its own metadata, and it must come from the killed run (no rollback to an older run).
 
@@ -38,27 +39,51 @@ KILLS = 50
 MAX_DELAY_SECONDS = 0.1
 
 
-def start_and_kill(target: Path, run: int, mode: str, delay: float) -> None:
-    """Start save_loop.py, wait for its first complete save, wait ``delay`` s, SIGKILL it."""
-    process = subprocess.Popen(
-        [sys.executable, str(SAVE_LOOP), str(target), str(run), mode],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline()
-        if line != "saved\n":
-            process.kill()
-            _, stderr = process.communicate()
-            pytest.fail(f"save_loop.py did not start: {line!r} {stderr}")
+class Savers:
+    """save_loop.py serving savers: ``kill(run, mode, delay)`` starts one, waits for its first
+    complete save, sleeps ``delay`` seconds and SIGKILLs it."""
+
+    def __init__(self, target: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(SAVE_LOOP), str(target)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def _line(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.kill()
+            pytest.fail(f"save_loop.py stopped: {self.process.stderr.read()}")
+        return line
+
+    def kill(self, run: int, mode: str, delay: float) -> None:
+        self.process.stdin.write(f"{run} {mode}\n")
+        self.process.stdin.flush()
+        words = [self._line().split() for _ in range(2)]  # "child PID" and "saved", in any order
+        pids = [int(word[1]) for word in words if word[0] == "child"]
+        assert sorted(word[0] for word in words) == ["child", "saved"], words
         time.sleep(delay)
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        process.wait()
-        process.stdout.close()
-        process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
+        os.kill(pids[0], signal.SIGKILL)
+        kind, status = self._line().split()
+        assert kind == "reaped" and os.WIFSIGNALED(int(status)), status
+        assert os.WTERMSIG(int(status)) == signal.SIGKILL
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def savers(tmp_path):
+    """A save_loop.py server over tmp_path/state.npz."""
+    server = Savers(tmp_path / "state.npz")
+    yield server
+    server.close()
 
 
 def problem_with(target: Path, run: int) -> str | None:
@@ -84,11 +109,11 @@ def temp_files(folder: Path, target: Path) -> list[Path]:
     return sorted(folder.glob(f".{target.name}.*.tmp"))
 
 
-def test_sigkill_during_save_leaves_the_old_or_a_complete_new_file(tmp_path, rng):
+def test_sigkill_during_save_leaves_the_old_or_a_complete_new_file(tmp_path, rng, savers):
     target = tmp_path / "state.npz"
     killed_mid_save = 0
     for run in range(KILLS):
-        start_and_kill(target, run, "atomic", float(rng.uniform(0.0, MAX_DELAY_SECONDS)))
+        savers.kill(run, "atomic", float(rng.uniform(0.0, MAX_DELAY_SECONDS)))
         problem = problem_with(target, run)
         assert problem is None, f"kill {run}: {problem}"
         leftovers = temp_files(tmp_path, target)
@@ -100,10 +125,10 @@ def test_sigkill_during_save_leaves_the_old_or_a_complete_new_file(tmp_path, rng
     assert killed_mid_save >= 1, "no kill landed inside a save: the test did not exercise the window"
 
 
-def test_the_check_catches_a_writer_that_is_not_atomic(tmp_path, rng):
+def test_the_check_catches_a_writer_that_is_not_atomic(tmp_path, rng, savers):
     target = tmp_path / "state.npz"
     problems = []
     for run in range(5):
-        start_and_kill(target, run, "in-place", float(rng.uniform(0.0, MAX_DELAY_SECONDS)))
+        savers.kill(run, "in-place", float(rng.uniform(0.0, MAX_DELAY_SECONDS)))
         problems.append(problem_with(target, run))
     assert any(problem is not None for problem in problems), "a torn in-place write went unnoticed"
