@@ -57,6 +57,24 @@ os.write(report, f"{wall!r} {cpu!r} {usage.ru_maxrss} {os.waitstatus_to_exitcode
 """
 
 
+# What any process that draws one plot with matplotlib's object API must load and allocate:
+# the floor under the peak RSS of `lddl train`, which draws two.
+PLOT_FLOOR = """
+import io
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+fig = Figure(figsize=(8, 5), dpi=100)
+FigureCanvasAgg(fig)
+ax = fig.add_subplot(1, 1, 1)
+x = np.linspace(-3, 3, 500)
+ax.plot(x, np.sin(x), label="sin")
+ax.set_xlabel("x")
+ax.legend()
+fig.savefig(io.BytesIO(), format="png")
+"""
+
+
 @dataclass
 class ChildRun:
     wall: float
@@ -192,10 +210,11 @@ def run(settings: Settings) -> CaseResult:
         )
 
     # Interpreter start-up references, interleaved with `lddl --help`.
-    help_runs, typer_runs, rss_runs = [], [], []
+    help_runs, typer_runs, rss_runs, floor_runs = [], [], [], []
     for _ in range(max(3, settings.repeats)):
         typer_runs.append(run_child([python, "-c", "import typer"]))
         rss_runs.append(run_child([python, "-c", "import numpy, matplotlib"]))
+        floor_runs.append(run_child([python, "-c", PLOT_FLOOR]))
         if lddl is not None:
             help_runs.append(run_child([*lddl, "--help"]))
     typer_wall = statistics.median(r.wall for r in typer_runs)
@@ -208,6 +227,22 @@ def run(settings: Settings) -> CaseResult:
             None,
             wall_seconds=statistics.median(r.wall for r in rss_runs),
             peak_rss_mib=reference_rss,
+        )
+    )
+    floor_rss = statistics.median(r.peak_rss_mib for r in floor_runs)
+    result.rows.append(
+        Row(
+            NAME,
+            "python: one 800×500 matplotlib PNG",
+            None,
+            wall_seconds=statistics.median(r.wall for r in floor_runs),
+            peak_rss_mib=floor_rss,
+            note="the floor of any process that draws a plot",
+        )
+    )
+    result.targets.append(
+        Target(
+            NAME, "one-PNG floor peak RSS / numpy+matplotlib import", ratio(floor_rss, reference_rss), None
         )
     )
     reason = None
