@@ -13,8 +13,6 @@ running sum of Python floats; callbacks run once per epoch.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import platform
 import time
@@ -23,11 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, nn
-from .errors import TrainingError, WeightsError
+from . import __version__, checkpoint, nn
+from .errors import TrainingError
 
 METADATA_FORMAT = 1
-CHECKPOINT_FORMAT = 1
 GRID_POINTS = 500
 
 
@@ -156,7 +153,7 @@ class Trainer:
         # the weights themselves, and no non-finite weight may ever be written.
         self.good_weights = self.flat.data.copy()
         self.resolved = config.resolved()
-        self.config_hash = config_hash(config)
+        self.config_hash = checkpoint.config_hash(config)
         # Everything a checkpoint holds, as of the last epoch end (Ctrl-C may strike mid-step).
         self.snapshot = self.take_snapshot()
 
@@ -304,86 +301,9 @@ class Trainer:
             "stopped_early": self.history.stopped_early,
         }
 
-    def checkpoint_state(self, snapshot: dict | None = None) -> tuple[dict[str, np.ndarray], dict]:
-        """(arrays, JSON metadata) for checkpoint.npz from ``snapshot`` (default: the last epoch end)."""
-        snap = self.snapshot if snapshot is None else snapshot
-        arrays = {}
-        offset = 0
-        for name, p in self.model.named_parameters():
-            arrays[f"model.{name}"] = snap["weights"][offset : offset + p.size].reshape(p.shape)
-            offset += p.size
-        arrays.update({f"model.{k}": v for k, v in snap["buffers"].items()})
-        scalars: dict[str, dict] = {}
-        for index, entry in snap["optimizer"]["state"].items():
-            for name, value in entry.items():
-                if isinstance(value, np.ndarray) and value.ndim > 0:
-                    arrays[f"optimizer.{index}.{name}"] = value
-                else:
-                    scalars.setdefault(str(index), {})[name] = _encode(value)
-        if snap["best_state"] is not None:
-            arrays.update({f"best.{k}": v for k, v in snap["best_state"].items()})
-        metadata = {
-            "format": CHECKPOINT_FORMAT,
-            "kind": "checkpoint",
-            "lddl_version": __version__,
-            "config_hash": self.config_hash,
-            "config": self.resolved,
-            "epoch": snap["epoch"],
-            "elapsed": snap["elapsed"],
-            "steps": snap["steps"],
-            "rng": _encode(snap["rng"]),
-            "optimizer": {"param_groups": _encode(snap["optimizer"]["param_groups"]), "scalars": scalars},
-            "scheduler": _encode(snap["scheduler"]),
-            "history": [_encode(vars(r)) for r in self.history.records[: snap["records"]]],
-            "best_loss": _encode(snap["best_loss"]),
-            "best_epoch": snap["best_epoch"],
-            "bad_epochs": snap["bad_epochs"],
-            "stopped_early": snap["stopped_early"],
-        }
-        return arrays, metadata
-
     def resume(self, path: str | Path) -> None:
-        """Continue from ``checkpoint.npz``: refuses (WeightsError, exit 2) a checkpoint of another config."""
-        path = Path(path)
-        try:
-            arrays, metadata = nn.load_state(path)
-        except nn.state.StateError as error:
-            raise WeightsError(f"--resume: {error}") from None
-        if not metadata or metadata.get("kind") != "checkpoint":
-            raise WeightsError(f"{path}: --resume: not a checkpoint written by lddl train")
-        if metadata.get("config_hash") != self.config_hash:
-            changed = _changed_keys(metadata.get("config"), _hashed(self.config))
-            raise WeightsError(
-                f"{path}: --resume: the checkpoint was written under a different config "
-                f"(changed: {', '.join(changed) or 'unknown'}); resume with the same config and --set values"
-            )
-        try:
-            self.model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
-            state: dict[int, dict] = {}
-            for key, value in arrays.items():
-                if key.startswith("optimizer."):
-                    _, index, name = key.split(".", 2)
-                    state.setdefault(int(index), {})[name] = value
-            for index, entry in metadata["optimizer"]["scalars"].items():
-                state.setdefault(int(index), {}).update(_decode(entry))
-            self.optimizer.load_state_dict(
-                {"state": state, "param_groups": _decode(metadata["optimizer"]["param_groups"])}
-            )
-            if self.scheduler is not None:
-                self.scheduler.load_state_dict(_decode(metadata["scheduler"]))
-            self.rng.bit_generator.state = _decode(metadata["rng"])
-            self.epoch = int(metadata["epoch"])
-            self.elapsed = float(metadata["elapsed"])
-            self.history.steps = int(metadata["steps"])
-            self.history.records = [EpochRecord(**_decode(r)) for r in metadata["history"]]
-            self.history.best_epoch = metadata["best_epoch"]
-            self.history.stopped_early = bool(metadata["stopped_early"])
-            self.best_loss = float(_decode(metadata["best_loss"]))
-            self.bad_epochs = int(metadata["bad_epochs"])
-            best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")}
-            self.best_state = best or None
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise WeightsError(f"{path}: --resume: the checkpoint does not fit this run: {error}") from None
+        """Continue from a ``checkpoint.npz`` (see ``checkpoint.restore``)."""
+        checkpoint.restore(self, Path(path))
         np.copyto(self.good_weights, self.flat.data)
         self.snapshot = self.take_snapshot()
 
@@ -435,84 +355,6 @@ class Trainer:
         """Put back the weights of the last epoch end if the current ones are not all finite."""
         if not np.isfinite(self.flat.data).all():
             self.flat.data[...] = self.good_weights
-
-
-# --- checkpoint encoding ------------------------------------------------------------------
-# Keys that do not change what an epoch computes: a run may be resumed to train for longer, or
-# with another checkpoint interval.
-UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every")
-
-
-def _hashed(config) -> dict:
-    """The resolved config without UNHASHED_TRAIN_KEYS."""
-    resolved = json.loads(json.dumps(config.resolved()))
-    for key in UNHASHED_TRAIN_KEYS:
-        resolved["train"].pop(key, None)
-    return resolved
-
-
-def config_hash(config) -> str:
-    return hashlib.sha256(json.dumps(_hashed(config), sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def _changed_keys(saved, current, prefix: str = "") -> list[str]:
-    if isinstance(saved, dict) and isinstance(current, dict):
-        saved = {k: v for k, v in saved.items() if not (prefix == "train." and k in UNHASHED_TRAIN_KEYS)}
-        keys = sorted(set(saved) | set(current))
-        return [c for k in keys for c in _changed_keys(saved.get(k), current.get(k), f"{prefix}{k}.")]
-    return [] if saved == current else [prefix.rstrip(".")]
-
-
-def _encode(value):
-    """JSON-ready data: tuples as lists, str keys, NumPy scalars as numbers, non-finite floats tagged."""
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"__float__": repr(value)}
-    return value
-
-
-def _decode(value):
-    if isinstance(value, dict):
-        if set(value) == {"__float__"}:
-            return float(value["__float__"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
-def write_checkpoint(path: Path, trainer: Trainer) -> Path:
-    """Write the trainer's last epoch-end snapshot to ``path`` atomically."""
-    arrays, metadata = trainer.checkpoint_state()
-    nn.save_state(path, arrays, metadata)
-    return path
-
-
-class Checkpointer:
-    """Writes ``checkpoint.npz`` every ``every`` epochs (a callback; 0 = only at the end of the run)."""
-
-    def __init__(self, trainer: Trainer, path: Path) -> None:
-        self.trainer = trainer
-        self.path = path
-        self.every = trainer.config.train.checkpoint_every
-
-    def on_train_begin(self, info) -> None:
-        pass
-
-    def on_epoch_end(self, record) -> None:
-        if self.every and record.epoch % self.every == 0:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_checkpoint(self.path, self.trainer)
-
-    def on_train_end(self, history) -> None:
-        pass
 
 
 # --- writing the run directory ------------------------------------------------------------
@@ -622,14 +464,14 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)  # fail before training, not after it
-    checkpoint = out_dir / "checkpoint.npz"
-    trainer.callbacks.insert(0, Checkpointer(trainer, checkpoint))
+    checkpoint_path = out_dir / "checkpoint.npz"
+    trainer.callbacks.insert(0, checkpoint.Checkpointer(trainer, checkpoint_path))
     try:
         history = trainer.fit()
     except KeyboardInterrupt:
         # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step.
-        write_checkpoint(checkpoint, trainer)
-        raise TrainingInterrupted(checkpoint, trainer.snapshot["epoch"]) from None
+        checkpoint.write_checkpoint(checkpoint_path, trainer)
+        raise TrainingInterrupted(checkpoint_path, trainer.snapshot["epoch"]) from None
     except TrainingError:
         trainer.history.seconds = trainer.elapsed
         trainer.restore_last_good()
@@ -643,7 +485,7 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
         if hasattr(callback, "on_fit_end"):
             callback.on_fit_end(history)
     history.paths = write_run(trainer, history, out_dir)
-    history.paths["checkpoint"] = write_checkpoint(checkpoint, trainer)
+    history.paths["checkpoint"] = checkpoint.write_checkpoint(checkpoint_path, trainer)
     for callback in trainer.callbacks:
         callback.on_train_end(history)
     return history
