@@ -103,6 +103,8 @@ def read_weights(path: str | os.PathLike) -> Weights:
         fail("", "no such file")
     if path.is_dir():
         fail("", "is a directory, expected a weights file (.npz)")
+    if not path.is_file():
+        fail("", "is not a regular file (a pipe or device?), expected a weights file (.npz)")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:

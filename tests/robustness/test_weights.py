@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -354,3 +355,11 @@ def test_weights_of_another_architecture_name_the_layer_and_both_shapes(tmp_path
 def test_weights_file_error_needs_a_problem():
     with pytest.raises(ValueError):
         weights.WeightsFileError("model.npz", [])
+
+
+def test_a_pipe_is_refused_without_blocking(tmp_path):
+    pipe = tmp_path / "model.npz"
+    os.mkfifo(pipe)
+    assert problems_of(pipe) == [
+        f"{pipe}: is not a regular file (a pipe or device?), expected a weights file (.npz)"
+    ]
