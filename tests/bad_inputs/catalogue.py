@@ -138,6 +138,8 @@ CONFIG = [
         ("summary", "bad/non_utf8.yaml"),
         (r"bad/non_utf8\.yaml:2:\d+: not valid UTF-8",),
     ),
+    Entry("config-pipe", ("check", "bad/fifo.yaml"), (r"bad/fifo\.yaml: is not a regular file",)),
+    Entry("config-device", ("train", "/dev/zero"), (r"/dev/zero: is not a regular file",)),
     Entry(
         "config-set-negative",
         ("train", "valid.yaml", "--set", "optimizer.lr=-1"),
@@ -165,6 +167,7 @@ def _data(name: str, overrides: list[str], patterns: list[str], command: str = "
 
 DATA = [
     _data("missing", ["data.x=bad/nope.npy"], [r"bad/nope\.npy: data\.x: no such file"]),
+    _data("pipe", ["data.x=bad/fifo.npy"], [r"bad/fifo\.npy: data\.x: is not a regular file"]),
     _data("directory", ["data.y=bad"], [r"bad: data\.y: is a directory"]),
     _data(
         "pickle_payload",
@@ -330,6 +333,7 @@ def _weights_entries() -> list[Entry]:
             WEIGHTS_COMMANDS["predict"][:2] + ("bad/nope.npz", "--x", "0.5"),
             (r"bad/nope\.npz: no such file",),
         ),
+        Entry("weights-pipe", ("summary", "bad/fifo.npz"), (r"bad/fifo\.npz: is not a regular file",)),
         Entry("weights-directory", ("summary", "bad/"), (r"bad/?: is a directory",)),
         Entry(
             "weights-run-dir",

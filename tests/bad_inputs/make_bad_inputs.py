@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import struct
 import zipfile
 import zlib
@@ -160,6 +161,14 @@ def write_bad_configs(workspace: Path, valid_config: Path) -> None:
     filler = b"# " + b"padding " * 127 + b"\n"  # 1 KiB comment lines
     (folder / "big_5mib.yaml").write_bytes(text + filler * (5 * 1024 + 1))
     (folder / "non_utf8.yaml").write_bytes(text.replace(b"name: catalogue", b"name: caf\xe9 \xff\xfe"))
+
+
+def write_pipes(workspace: Path) -> None:
+    """Named pipes where files belong: opening one to read would block until a writer comes."""
+    folder = workspace / "bad"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("fifo.yaml", "fifo.npy", "fifo.npz"):
+        os.mkfifo(folder / name)
 
 
 def write_bad_data(workspace: Path) -> None:
@@ -302,6 +311,7 @@ def main() -> None:
     write_valid_data(args.workspace)
     write_bad_configs(args.workspace, here / "valid.yaml")
     write_bad_data(args.workspace)
+    write_pipes(args.workspace)
     write_bad_weights(args.workspace, args.weights, args.other_weights)
     write_bad_runs(args.workspace, args.weights.parent)
 

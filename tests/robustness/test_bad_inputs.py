@@ -58,6 +58,7 @@ def workspace(tmp_path_factory) -> Path:
             assert code == 0, stdout + stderr
     make_bad_inputs.write_bad_configs(root, BAD_INPUTS / "valid.yaml")
     make_bad_inputs.write_bad_data(root)
+    make_bad_inputs.write_pipes(root)
     make_bad_inputs.write_bad_weights(root, root / "runs/valid/model.npz", root / "runs/other/model.npz")
     make_bad_inputs.write_bad_runs(root, root / "runs/valid")
     shutil.copytree(root / "runs/valid", root / "runs/catalogue")
@@ -72,6 +73,8 @@ def snapshot(folder: Path) -> dict[str, tuple]:
         info = path.stat()
         if path.is_dir():
             state[str(path.relative_to(folder))] = ("dir", info.st_ino, info.st_mtime_ns)
+        elif not path.is_file():  # a named pipe: reading it would block
+            state[str(path.relative_to(folder))] = ("other", info.st_ino, info.st_mtime_ns)
         else:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             state[str(path.relative_to(folder))] = (
