@@ -1038,12 +1038,38 @@ def _translate(error: ValidationError, data, locator: _Locator) -> list[Problem]
             typos = [k for k in extra.get(path[:-1], []) if closest(k, [str(path[-1])])]
             if typos:
                 continue  # reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
-            problems.append(locator.problem(path, "required key is missing"))
+            model = _model_at(path[:-1], data)
+            field = model.model_fields.get(str(path[-1])) if model is not None else None
+            expected = f" ({_describe(field)})" if field is not None else ""
+            problems.append(locator.problem(path, f"required key is missing{expected}"))
         elif kind == "unknown_type":
             problems.append(_unknown_type_problem(path, value, locator))
         else:
             problems.append(locator.problem(path, _message(item, value)))
     return problems
+
+
+def _describe(field) -> str:
+    """What a field takes, in words: 'an integer >= 1', 'a string', 'a mapping'."""
+    annotation = field.annotation
+    kinds = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    if annotation in kinds:
+        text = kinds[annotation]
+    elif typing.get_origin(annotation) is list:
+        text = "a list"
+    else:
+        text = "a mapping"
+    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    for constraint in field.metadata:
+        for attribute, sign in bounds.items():
+            if getattr(constraint, attribute, None) is not None:
+                text += f" {sign} {getattr(constraint, attribute)}"
+        length = getattr(constraint, "min_length", None)
+        if length == 1:
+            text = text.replace("a ", "a non-empty ", 1)
+        elif length:
+            text += f" of at least {length} items"
+    return text
 
 
 def _unknown_type_problem(path: tuple, value, locator: _Locator) -> Problem:

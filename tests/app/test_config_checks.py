@@ -252,7 +252,7 @@ def test_model_form_problems(tmp_path, model, expected):
         ("data: {x: a.npy, y: b.npy, val_x: c.npy}", "val_x and val_y go together"),
         ("data: {x: a.npy, y: b.npy, val_x: c.npy, val_y: d.npy, val_fraction: 0.1}", "not both"),
         ("data: {x: '', y: b.npy}", "data.x: must not be empty"),
-        ("data: {x: a.npy}", "data.y: required key is missing"),
+        ("data: {x: a.npy}", "data.y: required key is missing (a non-empty string)"),
     ],
 )
 def test_data_section_problems(tmp_path, text, expected):
@@ -264,7 +264,7 @@ def test_data_section_problems(tmp_path, text, expected):
     ("text", "expected"),
     [
         ("scheduler: {type: multi_step, milestones: [20, 10]}", "milestones must be strictly increasing"),
-        ("scheduler: {type: step}", "scheduler.step_size: required key is missing"),
+        ("scheduler: {type: step}", "scheduler.step_size: required key is missing (an integer >= 1)"),
         ("weight_init: {type: uniform, a: 1, b: 0}", "a must be <= b"),
     ],
 )
@@ -283,7 +283,7 @@ def test_missing_sections(tmp_path, missing):
     if missing == "model":
         lines = [line for line in lines if not line.startswith("  ")]
     problems = problems_of(write(tmp_path, "".join(lines)))
-    assert problems == [f"{tmp_path / 'c.yaml'}:1:1: {missing}: required key is missing"]
+    assert problems == [f"{tmp_path / 'c.yaml'}:1:1: {missing}: required key is missing (a mapping)"]
 
 
 def test_config_from_dict_validates_plain_data():
