@@ -682,21 +682,25 @@ def schema_json() -> dict:
     schema = Config.model_json_schema()
     schema["title"] = "lddl config"
     definitions = schema.get("$defs", {})
-    spec_names = {spec.__name__ for spec in _all_specs()}
-    for name, definition in definitions.items():
-        if name in spec_names:
+    kinds = [
+        (LAYER_VARIANTS, registry.LAYERS),
+        (LOSS_VARIANTS, registry.LOSSES),
+        (OPTIMIZER_VARIANTS, registry.OPTIMIZERS),
+        (SCHEDULER_VARIANTS, registry.SCHEDULERS),
+        (INIT_VARIANTS, registry.INITIALIZERS),
+    ]
+    for variants, table in kinds:
+        for canonical, spec in variants.items():
+            definition = definitions[spec.__name__]
             # The discriminator needs 'type' in the mapping form, default or not.
             definition["required"] = ["type", *[r for r in definition.get("required", []) if r != "type"]]
+            aliases = [
+                a for a in table.all_names() if a not in table.names() and table.canonical(a) == canonical
+            ]
+            if aliases:
+                definition["properties"]["type"] = {"enum": [canonical, *aliases], "default": canonical}
     _allow_bare_names(schema, definitions)
     return schema
-
-
-def _all_specs() -> list[type[Spec]]:
-    return [
-        spec
-        for variants in (LAYER_VARIANTS, LOSS_VARIANTS, OPTIMIZER_VARIANTS, SCHEDULER_VARIANTS, INIT_VARIANTS)
-        for spec in variants.values()
-    ]
 
 
 def _allow_bare_names(node, definitions: dict) -> None:
@@ -712,9 +716,10 @@ def _allow_bare_names(node, definitions: dict) -> None:
         names = []
         for member in members:
             definition = definitions.get(member["$ref"].rsplit("/", 1)[-1], {})
-            name = definition.get("properties", {}).get("type", {}).get("const")
-            if name is not None and set(definition.get("required", [])) <= {"type"}:
-                names.append(name)
+            type_schema = definition.get("properties", {}).get("type", {})
+            spelled = type_schema.get("enum") or [type_schema.get("const")]
+            if None not in spelled and set(definition.get("required", [])) <= {"type"}:
+                names += spelled
         if names:
             node["oneOf"] = [*members, {"type": "string", "enum": names}]
     for key, value in node.items():

@@ -334,11 +334,20 @@ def test_schema_describes_every_section_and_type():
 def test_schema_accepts_bare_names_only_where_no_other_key_is_needed():
     schema = schema_json()
     bare = [m for m in schema["properties"]["loss"]["oneOf"] if m.get("type") == "string"]
-    assert bare == [{"type": "string", "enum": list(cfg.LOSS_VARIANTS)}]
+    assert bare == [
+        {"type": "string", "enum": ["mse", "l1", "mae", "huber", "cross_entropy", "bce_with_logits"]}
+    ]
     items = schema["$defs"]["ModelConfig"]["properties"]["layers"]["anyOf"][0]["items"]["oneOf"]
     (names,) = [m["enum"] for m in items if m.get("type") == "string"]
     assert "relu" in names and "dropout" in names
     assert "linear" not in names and "batch_norm1d" not in names
+    assert "swish" in names  # an alias of silu
+
+
+def test_schema_spells_aliases_in_the_mapping_form_too():
+    definitions = schema_json()["$defs"]
+    assert definitions["L1LossSpec"]["properties"]["type"] == {"enum": ["l1", "mae"], "default": "l1"}
+    assert definitions["MSELossSpec"]["properties"]["type"]["const"] == "mse"
 
 
 # --- builders -----------------------------------------------------------------------------------------
