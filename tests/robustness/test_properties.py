@@ -6,7 +6,8 @@
   NaN and negative numbers are always refused.
 - Random bytes, and valid files mutated byte by byte or member by member, given as a config
   (``load_config``), a data file (``load_array``) or weights (``weights.load_model``) either load or
-  raise an LddlError: never another exception type.
+  raise an LddlError: never another exception type. Mutated configs also go through the real CLI
+  (``lddl check``): exit 0, or exit 2 with only located problem lines on stderr.
 
 2,000 inputs in total (``EXAMPLES``). Each property runs in a fresh Python process (this file run
 as a script) so that its peak RSS can be read with ``resource.getrusage`` and held under 200 MB,
@@ -21,6 +22,7 @@ import io
 import json
 import math
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -247,13 +249,31 @@ def mutated_bytes(draw, original: bytes):
     return bytes(content)
 
 
+def check_cli_outcome(code: int, stdout: str, stderr: str, file: str) -> None:
+    """``lddl check`` either passes or exits 2 with only located problem lines on stderr."""
+    shown = f"exit {code}\n--- stdout:\n{stdout}--- stderr:\n{stderr}"
+    assert code in (0, 2), shown
+    if code == 2:
+        assert stdout == "" and stderr.endswith("\n"), shown
+        for line in stderr.splitlines():
+            assert not line.startswith(("internal error", "Traceback", "Usage", "Error")), shown
+            # a problem of the config itself, or of a data file it names (any path): "FILE: data.x: ..."
+            assert line.startswith(f"{file}:") or re.search(r": data\.(val_)?[xy]: ", line), shown
+
+
 @_settings("config_mutated_bytes")
 @given(st.sampled_from(BASE_CONFIGS).flatmap(lambda path: mutated_bytes(path.read_bytes())))
 def property_config_mutated_bytes(content):
+    """Through the real CLI (``lddl check``, run in the workspace so that data paths resolve)."""
+    from typer.testing import CliRunner
+
+    from lddl_cli.cli import app
+
     TRIED["config_mutated_bytes"] += 1
     path = _scratch() / "config.yaml"
     path.write_bytes(content)
-    outcome_of(load_config, path)
+    result = CliRunner().invoke(app, ["check", str(path)], env={"LDDL_DEBUG": None})
+    check_cli_outcome(result.exit_code, result.stdout, result.stderr, str(path))
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -532,6 +552,27 @@ def test_check_config_outcome_catches_planted_mistakes(keys, mutated, must_fail,
             check_config_outcome(outcome, mutated, must_fail)
 
 
+@pytest.mark.parametrize(
+    ("code", "stdout", "stderr", "passes"),
+    [
+        (0, "c.yaml: ok\n", "", True),
+        (2, "", "c.yaml:3:1: seed: wrong\ndata/x.npy: data.x: no such file\n", True),
+        (2, "", "eata/y.npy: data.y: no such file\n", True),
+        (2, "", "other.yaml:3:1: seed: wrong\n", False),
+        (1, "", "internal error: KeyError: 'x'\n", False),
+        (2, "", "Traceback (most recent call last):\n", False),
+        (2, "partial output\n", "c.yaml:3:1: seed: wrong\n", False),
+        (2, "", "", False),
+    ],
+)
+def test_check_cli_outcome_catches_planted_mistakes(code, stdout, stderr, passes):
+    if passes:
+        check_cli_outcome(code, stdout, stderr, "c.yaml")
+    else:
+        with pytest.raises(AssertionError):
+            check_cli_outcome(code, stdout, stderr, "c.yaml")
+
+
 def test_check_config_outcome_refuses_another_error_kind():
     from lddl_cli.errors import DataError
 
@@ -540,6 +581,7 @@ def test_check_config_outcome_refuses_another_error_kind():
 
 
 def main(name: str) -> None:
+    os.chdir(os.environ[WORKSPACE_VARIABLE])
     PROPERTIES[name]()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stdout.write(json.dumps({"property": name, "tried": TRIED[name], "peak_rss_kib": peak}) + "\n")
