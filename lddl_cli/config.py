@@ -903,12 +903,16 @@ def dotted_path(path) -> str:
 
 
 def closest(name: str, allowed: list[str]) -> str | None:
-    """The allowed name closest to ``name`` (string similarity, then the alias table)."""
+    """The allowed name closest to ``name``: by string similarity (with the alias table), else the
+    one allowed name that contains it (``slope`` -> ``negative_slope``)."""
     lowered = str(name).lower()
     candidates = {a: a for a in allowed}
     candidates.update({alias: target for alias, target in KEY_ALIASES.items() if target in allowed})
     match = difflib.get_close_matches(lowered, list(candidates), n=1, cutoff=0.6)
-    return candidates[match[0]] if match else None
+    if match:
+        return candidates[match[0]]
+    containing = [a for a in allowed if len(lowered) >= 3 and lowered in a.lower()]
+    return containing[0] if len(containing) == 1 else None
 
 
 def _did_you_mean(name, allowed: list[str]) -> str:
@@ -1134,8 +1138,9 @@ def _message(item: dict, value) -> str:
     if kind == "literal_error":
         expected = ctx.get("expected", "")
         choices = re.findall(r"'([^']*)'", expected)
-        hint = _did_you_mean(value, choices) if isinstance(value, str) else ""
-        return f"{hint}allowed: {', '.join(choices)}; {got}"
+        if isinstance(value, str):
+            return f"unknown value {value!r}; {_did_you_mean(value, choices)}allowed: {', '.join(choices)}"
+        return f"allowed: {', '.join(choices)}; {got}"
     bounds = {
         "greater_than": "> {gt}",
         "greater_than_equal": ">= {ge}",

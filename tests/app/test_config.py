@@ -383,12 +383,18 @@ def located(text: str, anchor: str) -> str:
             "loss: {type: mse, reduction: avg}",
             "loss.reduction",
             "avg",
-            "allowed: mean, sum, none; got 'avg'",
+            "unknown value 'avg'; allowed: mean, sum, none",
         ),
         ("loss: mse", "loss: {type: mse, reduction: Mean}", "loss.reduction", "Mean", "did you mean 'mean'?"),
         ("0.9}", "0.9, decay_type: l3}", "optimizer.decay_type", "l3", "allowed: l2, l1"),
         ("loss: mse", "loss: {type: huber, delta: 0}", "loss.delta", "0}", "must be > 0.0; got 0"),
-        ("seed: 10001", "dtype: float16", "dtype", "float16", "allowed: float32, float64; got 'float16'"),
+        (
+            "seed: 10001",
+            "dtype: float16",
+            "dtype",
+            "float16",
+            "unknown value 'float16'; did you mean 'float64'? allowed: float32, float64",
+        ),
         ("loss: mse", "loss: 7", "loss", "7", "expected a loss name or a mapping with 'type'; got 7"),
         (
             "0.9}",
@@ -418,6 +424,22 @@ def test_each_bad_value_is_one_located_line(tmp_path, old, new, key, anchor, exp
 def test_an_unknown_name_is_located_where_it_was_written(tmp_path, override, expected):
     lines = problems_of(tmp_path, BASE, [override])
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  activation: relu",
+            "  activation: {type: leaky_relu, slope: 0.1}",
+            "did you mean 'negative_slope'?",
+        ),
+        ("seed: 10001", "dtype: 32", "dtype: allowed: float32, float64; got 32 (an integer)"),
+    ],
+)
+def test_more_suggestions(tmp_path, old, new, expected):
+    lines = problems_of(tmp_path, replace(BASE, old, new))
+    assert len(lines) == 1 and expected in lines[0], lines
 
 
 def test_a_key_with_control_characters_stays_on_one_line(tmp_path):
