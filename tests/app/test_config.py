@@ -93,34 +93,36 @@ def test_compact_form_with_inits_and_dropout(tmp_path):
     assert layers[-1]["type"] == "linear"
 
 
-def test_explicit_layers_with_bare_names_and_aliases(tmp_path):
-    text = replace(
-        BASE,
-        "  widths: [1, 16, 64, 16, 1]\n  activation: relu\n",
-        """\
+ALIASES = """\
+data: {x: data/x.npy, y: data/y.npy}
+model:
   layers:
     - {type: linear, in_features: 1, out_features: 8, weight_init: glorot_uniform}
-    - batchnorm1d: null
-""",
-    )
-    # A mapping without 'type' is a problem; the bare-name form is the shorthand.
-    assert any("missing 'type'" in line for line in problems_of(tmp_path, text))
-    text = text.replace(
-        "    - batchnorm1d: null\n", "    - {type: batchnorm1d, num_features: 8}\n    - swish\n"
-    )
-    text = (
-        text.replace("loss: mse", "loss: mae")
-        .replace("{type: sgd,", "{type: adam,")
-        .replace(", momentum: 0.9", "")
-    )
-    text += "scheduler: {type: cosine_annealing, t_max: 10}\n"
-    text = text.replace("[1, 16, 64, 16, 1]", "")
-    text = text.replace("- swish\n", "- swish\n    - {type: linear, in_features: 8, out_features: 1}\n")
-    config = load_config(write(tmp_path, text))
+    - {type: batchnorm1d, num_features: 8}
+    - swish
+    - {type: linear, in_features: 8, out_features: 1}
+loss: mae
+optimizer: {type: adam}
+scheduler: {type: cosine_annealing, t_max: 10}
+train: {epochs: 1, batch_size: 1}
+"""
+
+
+def test_explicit_layers_with_bare_names_and_aliases(tmp_path):
+    config = load_config(write(tmp_path, ALIASES))
     layers = resolve_layers(config)
+    # Aliases become the registry's canonical names, so the resolved config is unambiguous.
     assert [layer["type"] for layer in layers] == ["linear", "batch_norm1d", "silu", "linear"]
     assert layers[0]["weight_init"] == {"type": "xavier_uniform", "gain": 1.0}
     assert config.loss.type == "l1" and config.scheduler.type == "cosine" and config.optimizer.type == "adam"
+
+
+def test_a_layer_mapping_needs_a_type(tmp_path):
+    text = replace(ALIASES, "- swish", "- swish: null")
+    lines = problems_of(tmp_path, text)
+    assert len(lines) == 1 and "model.layers[2]: missing 'type'; allowed layers: linear, relu," in lines[0], (
+        lines
+    )
 
 
 @pytest.mark.parametrize(
