@@ -2,13 +2,15 @@
 
 Arrays (no pickle): the parameters and buffers (``model.<key>``), the optimizer's per-parameter
 buffers (``optimizer.<index>.<name>``) and the early-stopping best weights (``best.<key>``).
-JSON metadata (``__lddl__``): epoch, elapsed time, steps, the rng's ``bit_generator.state``, the
-optimizer's scalars and param_groups, the scheduler's state, the history so far, early-stopping
-state, the resolved config and its hash. Non-finite floats (a plateau scheduler's ``best = inf``)
-are tagged ``{"__float__": "inf"}`` since JSON has no infinity.
+JSON metadata (``__lddl__``): epoch and batch position, elapsed time, steps, the rng's
+``bit_generator.state``, the optimizer's scalars and param_groups, the scheduler's state, the
+history so far, early-stopping state, the resolved config and its hash. Non-finite floats (a
+plateau scheduler's ``best = inf``) are tagged ``{"__float__": "inf"}`` since JSON has no infinity.
 
 Checkpoints are taken at epoch ends: the trainer snapshots its state cheaply after every epoch,
-so Ctrl-C (which may strike mid-step) still writes a consistent one.
+so Ctrl-C (which may strike mid-step) still writes a consistent one. The batch position is thus
+always 0 (the next batch is the first of epoch ``epoch + 1``, whose shuffle the saved rng state
+draws); it is stored so that a checkpoint states where it stands, and anything else is refused.
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def checkpoint_state(trainer, snapshot: dict | None = None) -> tuple[dict[str, n
         "config_hash": trainer.config_hash,
         "config": trainer.resolved,
         "epoch": snap["epoch"],
+        "batch": snap["batch"],
         "elapsed": snap["elapsed"],
         "steps": snap["steps"],
         "rng": encode(snap["rng"]),
@@ -182,6 +185,8 @@ def restore(trainer, path: Path) -> None:
         if trainer.scheduler is not None:
             trainer.scheduler.load_state_dict(decode(metadata["scheduler"]))
         trainer.rng.bit_generator.state = decode(metadata["rng"])
+        if metadata["batch"] != 0:
+            raise ValueError(f"batch {metadata['batch']!r}: only epoch ends (batch 0) can be resumed")
         trainer.epoch = int(metadata["epoch"])
         trainer.elapsed = float(metadata["elapsed"])
         trainer.history.steps = int(metadata["steps"])

@@ -13,8 +13,11 @@ running sum of Python floats; callbacks run once per epoch.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import platform
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from .errors import TrainingError
 
 METADATA_FORMAT = 1
 GRID_POINTS = 500
+HINT = "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -152,6 +156,7 @@ class Trainer:
         # Finite weights as of the last epoch end: a finite gradient times a huge lr can overflow
         # the weights themselves, and no non-finite weight may ever be written.
         self.good_weights = self.flat.data.copy()
+        self.rollback = False  # set when a failure is found at an epoch end: keep that epoch's start
         self.resolved = config.resolved()
         self.config_hash = checkpoint.config_hash(config)
         # Everything a checkpoint holds, as of the last epoch end (Ctrl-C may strike mid-step).
@@ -253,7 +258,13 @@ class Trainer:
             epoch_start = time.perf_counter()
             lr = self.lr
             train_loss, steps = self.train_epoch()
+            # Once per epoch (cold): the last update may have overflowed the weights with a finite
+            # gradient, and the validation loss is a loss too. Either ends the run at the last epoch end.
+            if not np.isfinite(self.flat.data).all():
+                raise self._overflow_failure(steps, train_loss)
             val_loss = self.validate()
+            if val_loss is not None and not math.isfinite(val_loss):
+                raise self._validation_failure(val_loss)
             self.epoch += 1
             now = time.perf_counter()
             self.elapsed = now - start
@@ -267,8 +278,7 @@ class Trainer:
                 steps_per_second=steps / max(now - epoch_start, 1e-9),
             )
             self.history.records.append(record)
-            if np.isfinite(self.flat.data).all():
-                np.copyto(self.good_weights, self.flat.data)
+            np.copyto(self.good_weights, self.flat.data)  # checked finite above
             self._step_scheduler(train_loss, val_loss)
             stop = self._early_stopping(val_loss if val_loss is not None else train_loss)
             if stop:
@@ -291,6 +301,7 @@ class Trainer:
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": self.rng.bit_generator.state,
             "epoch": self.epoch,
+            "batch": self.batch,  # 0: snapshots are taken at epoch ends, before the next epoch's shuffle
             "elapsed": self.elapsed,
             "steps": self.history.steps,
             "records": len(self.history.records),  # records are append-only
@@ -315,33 +326,67 @@ class Trainer:
         where = self._locate_non_finite(xb, yb)
         return TrainingError(
             f"training diverged at epoch {self.epoch + 1}, batch {self.batch + 1}: loss {loss!r}; "
-            f"first non-finite value: {where}; the update was not applied. "
-            "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
+            f"first non-finite value: {where}; the update was not applied. {HINT}"
         )
+
+    def _overflow_failure(self, steps: int, loss: float) -> TrainingError:
+        """The epoch's last update overflowed the weights (its loss and gradient were finite)."""
+        where = f"the update made {self._non_finite_parameter()} non-finite"
+        return self._rollback_failure(f", batch {steps} (the last): loss {loss!r}", where)
+
+    def _validation_failure(self, val_loss: float) -> TrainingError:
+        self.model.eval()
+        try:
+            where = f"{self._locate_forward(self.data.val_x, self.data.val_y)} on the validation set"
+        finally:
+            self.model.train()
+        return self._rollback_failure(f": validation loss {val_loss!r}", where)
+
+    def _rollback_failure(self, what: str, where: str) -> TrainingError:
+        """A failure found at the end of epoch ``self.epoch + 1``: roll back to the last epoch end."""
+        self.rollback = True
+        kept = f"the weights of epoch {self.epoch}" if self.epoch else "the initial weights"
+        return TrainingError(
+            f"training diverged at epoch {self.epoch + 1}{what}; first non-finite value: {where}; "
+            f"{kept} were kept. {HINT}"
+        )
+
+    def _non_finite_parameter(self) -> str | None:
+        for i, layer in enumerate(self.model):
+            for name, p in layer.named_parameters():
+                if not np.isfinite(p.data).all():
+                    return f"{name} of layer {i} ({type(layer).__name__})"
+        return None
+
+    def _locate_forward(self, x: np.ndarray, y: np.ndarray) -> str | None:
+        """The first layer output (or the loss) that is non-finite on ``x``; the loss stays cached."""
+        h = x
+        for i, layer in enumerate(self.model):
+            h = layer.forward(h)
+            if not np.isfinite(h).all():
+                return f"output of layer {i} ({type(layer).__name__})"
+        loss = self.loss_fn(h, y)
+        if not np.all(np.isfinite(loss)):
+            return f"the loss ({type(self.loss_fn).__name__})"
+        return None
 
     def _locate_non_finite(self, xb: np.ndarray, yb: np.ndarray) -> str:
         """Name the first layer whose weights, output or gradient is non-finite on this batch."""
-        layers = list(self.model)
-        for i, layer in enumerate(layers):
-            for name, p in layer.named_parameters():
-                if not np.isfinite(p.data).all():
-                    return f"{name} of layer {i} ({type(layer).__name__}) is already non-finite"
+        parameter = self._non_finite_parameter()
+        if parameter is not None:
+            return f"{parameter} is already non-finite"
         if not np.isfinite(xb).all():
             return "the input batch"
         if not np.isfinite(yb).all():
             return "the target batch"
-        h = xb
-        for i, layer in enumerate(layers):
-            h = layer.forward(h)
-            if not np.isfinite(h).all():
-                return f"output of layer {i} ({type(layer).__name__})"
-        loss = self.loss_fn(h, yb)
-        if not np.all(np.isfinite(loss)):
-            return f"the loss ({type(self.loss_fn).__name__})"
+        where = self._locate_forward(xb, yb)
+        if where is not None:
+            return where
         g = self.loss_fn.backward()
         if not np.isfinite(g).all():
             return f"gradient of the loss ({type(self.loss_fn).__name__})"
         self.optimizer.zero_grad()
+        layers = list(self.model)
         for i in range(len(layers) - 1, -1, -1):
             layer = layers[i]
             g = layer.backward(g)
@@ -352,9 +397,13 @@ class Trainer:
         return "the gradient after clipping"
 
     def restore_last_good(self) -> None:
-        """Put back the weights of the last epoch end if the current ones are not all finite."""
-        if not np.isfinite(self.flat.data).all():
+        """After a failure: put back the weights and buffers of the last epoch end where they are
+        not all finite, or everywhere when the failure was found at an epoch end (``rollback``)."""
+        if self.rollback or not np.isfinite(self.flat.data).all():
             self.flat.data[...] = self.good_weights
+        for name, buffer in self.model.named_buffers():
+            if self.rollback or not np.isfinite(buffer).all():
+                buffer[...] = self.snapshot["buffers"][name]
 
 
 # --- writing the run directory ------------------------------------------------------------
@@ -420,7 +469,8 @@ def fit_plot(model, data: TrainData, title: str):
     lo = min(float(a.min()) for a in xs)
     hi = max(float(a.max()) for a in xs)
     grid = np.linspace(lo, hi, GRID_POINTS).reshape(-1, 1)
-    pred = predict(model, grid)
+    with np.errstate(all="ignore"):  # huge (finite) weights may overflow between the data points
+        pred = predict(model, grid)
     return plots.fit_figure(grid, pred, data.x, data.y, data.val_x, data.val_y, title=title)
 
 
@@ -460,6 +510,19 @@ def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Pa
     return paths
 
 
+@contextlib.contextmanager
+def sigint_ignored():
+    """SIGINT is ignored inside (in the main thread; elsewhere signals cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
@@ -468,9 +531,16 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     trainer.callbacks.insert(0, checkpoint.Checkpointer(trainer, checkpoint_path))
     try:
         history = trainer.fit()
+        for callback in trainer.callbacks:
+            if hasattr(callback, "on_fit_end"):
+                callback.on_fit_end(history)
+        history.paths = write_run(trainer, history, out_dir)
+        history.paths["checkpoint"] = checkpoint.write_checkpoint(checkpoint_path, trainer)
     except KeyboardInterrupt:
-        # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step.
-        checkpoint.write_checkpoint(checkpoint_path, trainer)
+        # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step
+        # (or while the run directory was being written). A second Ctrl-C does not abort this write.
+        with sigint_ignored():
+            checkpoint.write_checkpoint(checkpoint_path, trainer)
         raise TrainingInterrupted(checkpoint_path, trainer.snapshot["epoch"]) from None
     except TrainingError:
         trainer.history.seconds = trainer.elapsed
@@ -482,11 +552,6 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
             pass
         raise
     for callback in trainer.callbacks:
-        if hasattr(callback, "on_fit_end"):
-            callback.on_fit_end(history)
-    history.paths = write_run(trainer, history, out_dir)
-    history.paths["checkpoint"] = checkpoint.write_checkpoint(checkpoint_path, trainer)
-    for callback in trainer.callbacks:
         callback.on_train_end(history)
     return history
 
@@ -495,6 +560,7 @@ def train(config, out_dir: str | Path, callbacks=()) -> History:
     """Train ``config`` and write the run directory ``out_dir``; return the History.
 
     On a non-finite loss or gradient the run stops before the update, the last good weights
-    and the metrics so far are written, and TrainingError is raised.
+    and the metrics so far are written, and TrainingError is raised. Weights overflowed by an
+    update, or a non-finite validation loss, found at an epoch end, roll back to the previous one.
     """
     return fit_and_write(Trainer(config, callbacks), out_dir)
