@@ -397,12 +397,14 @@ class Trainer:
         return "the gradient after clipping"
 
     def restore_last_good(self) -> None:
-        """After a failure: put back the weights and buffers of the last epoch end where they are
-        not all finite, or everywhere when the failure was found at an epoch end (``rollback``)."""
-        if self.rollback or not np.isfinite(self.flat.data).all():
+        """After a failure: keep the weights and buffers as they were before the failing update if
+        all are finite; otherwise (or after a failure found at an epoch end) put back all of them
+        as of the last epoch end, so that the model written is one the run really had."""
+        buffers = list(self.model.named_buffers())
+        finite = np.isfinite(self.flat.data).all() and all(np.isfinite(b).all() for _, b in buffers)
+        if self.rollback or not finite:
             self.flat.data[...] = self.good_weights
-        for name, buffer in self.model.named_buffers():
-            if self.rollback or not np.isfinite(buffer).all():
+            for name, buffer in buffers:
                 buffer[...] = self.snapshot["buffers"][name]
 
 

@@ -1,0 +1,185 @@
+"""The finite guard: the first non-finite loss or gradient stops training before its update is
+applied, with one stderr line naming the epoch, the batch, the first non-finite layer output or
+gradient and a hint; exit 1; the last good weights are written and no file ever holds a NaN.
+
+Infinity in y: data validation refuses NaN/Inf in data files (tests/robustness/test_bad_inputs.py),
+so an infinite target cannot come from a file. These tests put in a huge FINITE target instead:
+1e38 in a float32 run (finite in float32, whose maximum is 3.4e38) and 1e300 in a float64 run.
+The squared error of that target overflows to Inf inside the loss, which is the way an Inf in y
+reaches training in practice; the guard then names the loss. A true Inf planted in the training
+arrays after validation is covered in-process by tests/app/test_train.py
+(test_non_finite_target_is_named).
+
+Failures found at an epoch end (the epoch's last update overflowed the weights with a finite loss
+and gradient, or the validation loss is not finite) roll back to the previous epoch end.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from training_helpers import SMALL, arrays, lddl, loss_history, make_project, non_finite_keys
+
+from lddl_cli.config import load_config
+from lddl_cli.errors import TrainingError
+from lddl_cli.progress import Callback
+from lddl_cli.train import Trainer, fit_and_write
+
+HINT = "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
+LAYER = r"(output|gradient of \w+|input gradient) of layer \d+ \(\w+\)"
+NOT_APPLIED = r"; the update was not applied\. "
+IN_THE_LOSS = r"epoch 1, batch \d+: loss inf; first non-finite value: the loss \(MSELoss\)" + NOT_APPLIED
+ONE_STEP_PER_EPOCH = ["train.batch_size=60"]  # 60 training rows: the first update is the epoch's last
+BATCH_NORM = (
+    "model={layers: [{type: linear, in_features: 1, out_features: 8}, {type: batch_norm1d, num_features: 8},"
+    " relu, {type: linear, in_features: 8, out_features: 1}]}"
+)
+
+# name: (--set overrides, huge target planted in y or None, the line expected on stderr)
+CASES = {
+    "lr=1e6": (
+        ["optimizer.lr=1e6"],
+        None,
+        rf"epoch 1, batch \d+: loss \S+; first non-finite value: {LAYER}" + NOT_APPLIED,
+    ),
+    "lr=1e6 batch norm": (
+        ["optimizer.lr=1e6", BATCH_NORM],
+        None,
+        rf"epoch 1, batch \d+: loss \S+; first non-finite value: {LAYER}" + NOT_APPLIED,
+    ),
+    "inf in y (float32)": (
+        ["data.train_size=null"],
+        1e38,
+        IN_THE_LOSS,
+    ),
+    "inf in y (float64)": (
+        ["data.train_size=null", "dtype=float64"],
+        1e300,
+        IN_THE_LOSS,
+    ),
+    "update overflows the weights": (
+        ["optimizer.lr=1e39", *ONE_STEP_PER_EPOCH],
+        None,
+        r"epoch 1, batch 1 \(the last\): loss \S+; first non-finite value: the update made weight of "
+        r"layer \d \(Linear\) non-finite; the initial weights were kept\. ",
+    ),
+    "validation loss": (
+        ["optimizer.lr=1e38", *ONE_STEP_PER_EPOCH],
+        None,
+        rf"epoch 1: validation loss nan; first non-finite value: {LAYER} on the validation set; "
+        r"the initial weights were kept\. ",
+    ),
+}
+
+
+def plant_target(project: Path, value: float, row: int = 7) -> None:
+    y = np.load(project / "data" / "y.npy")
+    y[row, 0] = value
+    np.save(project / "data" / "y.npy", y)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_diverging_run_prints_one_line_exits_1_and_writes_no_nan(tmp_path, case):
+    overrides, target, expected = CASES[case]
+    make_project(tmp_path)
+    if target is not None:
+        plant_target(tmp_path, target)
+    sets = [part for value in [*overrides, "train.checkpoint_every=1"] for part in ("--set", value)]
+    result = lddl("train", "config.yaml", "--out", "run", "-q", *sets, cwd=tmp_path, check_code=1)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # also: no NumPy RuntimeWarning, no traceback
+    assert re.fullmatch("training diverged at " + expected + re.escape(HINT), lines[0]), lines[0]
+    run = tmp_path / "run"
+    written = sorted(p.name for p in run.iterdir())
+    assert "model.npz" in written and "metrics.csv" in written
+    assert not [name for name in written if name.endswith(".tmp")]
+    for name in written:
+        if name.endswith(".npz"):
+            assert non_finite_keys(arrays(run / name)) == [], name
+    if "the initial weights were kept" in lines[0]:
+        initial = Trainer(load_config(tmp_path / "config.yaml", overrides)).model.state_dict()
+        assert all(np.array_equal(v, initial[k]) for k, v in arrays(run / "model.npz").items())
+
+
+class StepRecorder:
+    """Wraps ``optimizer.step``: a copy of the flat weights after every update that was applied."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.step = trainer.optimizer.step
+        self.after: list[np.ndarray] = []
+        trainer.optimizer.step = self
+
+    def __call__(self) -> None:
+        self.step()
+        self.after.append(self.trainer.flat.data.copy())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "target"), [(["optimizer.lr=1e6"], None), (["data.train_size=null"], 1e38)]
+)
+def test_the_failing_update_is_not_applied_and_the_weights_before_it_are_written(
+    tmp_path, monkeypatch, overrides, target
+):
+    make_project(tmp_path)
+    if target is not None:
+        plant_target(tmp_path, target)
+    monkeypatch.chdir(tmp_path)
+    trainer = Trainer(load_config("config.yaml", overrides))
+    recorder = StepRecorder(trainer)
+    with pytest.raises(TrainingError) as info:
+        fit_and_write(trainer, tmp_path / "run")
+    epoch, batch = map(int, re.search(r"epoch (\d+), batch (\d+)", info.value.lines()[0]).groups())
+    assert len(recorder.after) == (epoch - 1) * len(trainer.loader) + batch - 1  # not the failing one
+    saved = arrays(tmp_path / "run" / "model.npz")
+    assert non_finite_keys(saved) == []
+    assert np.array_equal(np.concatenate([saved[k].ravel() for k in saved]), recorder.after[-1])
+
+
+class RaiseLearningRate(Callback):
+    """Planted: after epoch ``at`` the learning rate jumps to ``lr``. Keeps the weights of every epoch."""
+
+    def __init__(self, trainer: Trainer, at: int, lr: float) -> None:
+        self.trainer, self.at, self.lr = trainer, at, lr
+        self.weights: list[dict[str, np.ndarray]] = []
+
+    def on_epoch_end(self, record) -> None:
+        self.weights.append(self.trainer.model.state_dict())
+        if record.epoch == self.at:
+            self.trainer.optimizer.param_groups[0]["lr"] = self.lr
+
+
+@pytest.mark.parametrize(
+    ("lr", "failure"),
+    [(1e30, "epoch 3: validation loss"), (1e39, "epoch 3, batch 1 (the last): loss")],
+)
+@pytest.mark.parametrize("model", ["widths", "batch norm"])
+def test_a_failure_at_an_epoch_end_keeps_the_previous_epoch(tmp_path, monkeypatch, lr, failure, model):
+    make_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    overrides = ONE_STEP_PER_EPOCH + ([BATCH_NORM] if model == "batch norm" else [])
+    trainer = Trainer(load_config("config.yaml", overrides))
+    planter = RaiseLearningRate(trainer, at=2, lr=lr)
+    trainer.callbacks.append(planter)
+    with pytest.raises(TrainingError) as info:
+        fit_and_write(trainer, tmp_path / "run")
+    message = info.value.lines()[0]
+    assert message.startswith(f"training diverged at {failure}")
+    assert "the weights of epoch 2 were kept" in message
+    saved = arrays(tmp_path / "run" / "model.npz")
+    assert saved.keys() == planter.weights[1].keys()
+    assert all(np.array_equal(saved[k], planter.weights[1][k]) for k in saved)
+    assert list(loss_history(tmp_path / "run" / "metrics.csv")["epoch"]) == [1, 2]
+
+
+def test_the_small_config_trains_without_the_planted_failures(tmp_path):
+    """The control: the same runs without the huge lr or target finish with exit 0."""
+    make_project(tmp_path, SMALL)
+    lddl("train", "config.yaml", "--out", "run", "-q", cwd=tmp_path, check_code=0)
+    for overrides in (ONE_STEP_PER_EPOCH, [*ONE_STEP_PER_EPOCH, BATCH_NORM]):
+        sets = [part for value in overrides for part in ("--set", value)]
+        lddl("train", "config.yaml", "--out", "run", "-q", *sets, cwd=tmp_path, check_code=0)
