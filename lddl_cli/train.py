@@ -8,7 +8,8 @@ same run.
 
 The per-step hot path is forward, loss, backward, optional clip, ONE vectorized finiteness
 check (loss + the flat gradient's dot product with itself), optimizer step and zero_grad. Metrics are a
-running sum of Python floats; callbacks run once per epoch.
+running sum of Python floats; callbacks run once per epoch. Once per epoch too, the weights (which
+a finite gradient times a huge lr may overflow) and the validation loss are checked to be finite.
 """
 
 from __future__ import annotations
