@@ -183,3 +183,37 @@ def test_the_small_config_trains_without_the_planted_failures(tmp_path):
     for overrides in (ONE_STEP_PER_EPOCH, [*ONE_STEP_PER_EPOCH, BATCH_NORM]):
         sets = [part for value in overrides for part in ("--set", value)]
         lddl("train", "config.yaml", "--out", "run", "-q", *sets, cwd=tmp_path, check_code=0)
+
+
+class PlantGradient:
+    """Planted: from its ``at``-th call on, ``layer.backward`` leaves an Inf in the weight gradient
+    (a gradient that goes non-finite while the loss stays finite)."""
+
+    def __init__(self, layer, at: int) -> None:
+        self.layer, self.at, self.calls = layer, at, 0
+        self.backward = layer.backward
+        layer.backward = self
+
+    def __call__(self, grad: np.ndarray) -> np.ndarray:
+        result = self.backward(grad)
+        self.calls += 1
+        if self.calls >= self.at:
+            self.layer.weight.grad[0, 0] = np.inf
+        return result
+
+
+@pytest.mark.parametrize("layer", [0, 2, 4])
+def test_a_non_finite_gradient_with_a_finite_loss_names_its_layer(tmp_path, monkeypatch, layer):
+    make_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    trainer = Trainer(load_config("config.yaml"))
+    recorder = StepRecorder(trainer)
+    PlantGradient(trainer.model[layer], at=20)  # epoch 2 (15 steps an epoch), batch 5
+    with pytest.raises(TrainingError) as info:
+        fit_and_write(trainer, tmp_path / "run")
+    message = info.value.lines()[0]
+    assert re.match(r"training diverged at epoch 2, batch 5: loss \d", message), message  # a finite loss
+    assert f"first non-finite value: gradient of weight of layer {layer} (Linear); " in message
+    assert len(recorder.after) == 19
+    saved = arrays(tmp_path / "run" / "model.npz")
+    assert np.array_equal(np.concatenate([saved[k].ravel() for k in saved]), recorder.after[-1])
