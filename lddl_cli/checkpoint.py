@@ -188,6 +188,12 @@ def restore(trainer, path: Path) -> None:
         if metadata["batch"] != 0:
             raise ValueError(f"batch {metadata['batch']!r}: only epoch ends (batch 0) can be resumed")
         trainer.epoch = int(metadata["epoch"])
+        epochs = trainer.config.train.epochs
+        if trainer.epoch > epochs:
+            raise WeightsError(
+                f"{path}: --resume: the checkpoint has trained {trainer.epoch} epochs, more than "
+                f"train.epochs ({epochs}); resume with --set train.epochs={trainer.epoch} or more"
+            )
         trainer.elapsed = float(metadata["elapsed"])
         trainer.history.steps = int(metadata["steps"])
         trainer.history.records = [EpochRecord(**decode(r)) for r in metadata["history"]]

@@ -203,3 +203,33 @@ def test_resuming_under_a_changed_config_names_the_key(trained):
     assert len(result.stderr.splitlines()) == 1
     assert "different config (changed: optimizer.momentum)" in result.stderr
     assert folder_digest(trained / "run") == before
+
+
+def test_resuming_with_fewer_epochs_than_the_checkpoint_trained_is_refused(trained):
+    before = folder_digest(trained / "run")
+    result = lddl(
+        *("train", "config.yaml", "--out", "run", "-q", "--set", "train.epochs=1"),
+        *("--resume", "run/checkpoint.npz"),
+        cwd=trained,
+        check_code=2,
+    )
+    assert result.stderr == (
+        "run/checkpoint.npz: --resume: the checkpoint has trained 2 epochs, more than train.epochs (1); "
+        "resume with --set train.epochs=2 or more\n"
+    )
+    assert folder_digest(trained / "run") == before
+    lddl(
+        *(
+            "train",
+            "config.yaml",
+            "--out",
+            "run",
+            "-q",
+            "--set",
+            "train.epochs=2",
+            "--resume",
+            "run/checkpoint.npz",
+        ),
+        cwd=trained,
+        check_code=0,
+    )
