@@ -3,7 +3,7 @@ for the rest, give np.array_equal weights, optimizer state (read from checkpoint
 history (metrics.csv). Promised on the same machine and NumPy build.
 
 Each run is a subprocess of the installed ``lddl`` with ``train.checkpoint_every: 1``. The test
-polls checkpoint.npz; as soon as it holds epoch 3 or later (epochs take a few hundred ms: 12,000
+polls checkpoint.npz; as soon as it holds epoch 3 or later (epochs take a few hundred ms: 20,000
 rows in batches of 4) the process gets SIGKILL, which nothing can catch or clean up after. It
 must have died mid-run (no model.npz yet), and the resume continues from whatever epoch the
 checkpoint holds (3 unless the machine stalled the poller for a whole epoch).
@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from training_helpers import LDDL, arrays, differing_keys, lddl, loss_history, make_project, metadata
 
-ROWS = 12_000
+ROWS = 20_000
 KILL_AT_EPOCH = 3
 
 COMMON = """\
@@ -57,7 +57,7 @@ scheduler: {type: step, step_size: 2, gamma: 0.5}
     + """\
   grad_clip: 1.0
 name: sgd
-data: {x: data/x.npy, y: data/y.npy, train_size: 9000, val_x: data/val_x.npy, val_y: data/val_y.npy}
+data: {x: data/x.npy, y: data/y.npy, train_size: 15000, val_x: data/val_x.npy, val_y: data/val_y.npy}
 model:
   layers:
     - {type: linear, in_features: 1, out_features: 16}
