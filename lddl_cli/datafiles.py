@@ -275,7 +275,7 @@ class _PairChecker:
         if len(x) != len(y):
             self.fail(y_key, f"has {len(y)} rows but data.{x_key} ({getattr(self.data, x_key)}) has {len(x)}")
         y = self.class_labels(y, y_key) if self.labels else self.targets(y, y_key)
-        return x.astype(self.dtype, copy=False), y
+        return self.cast(x, x_key), y
 
     def class_labels(self, y: np.ndarray, key: str) -> np.ndarray:
         if y.ndim == 2 and y.shape[1] == 1:
@@ -305,4 +305,19 @@ class _PairChecker:
                 f"has {y.shape[1]} column(s) but the model's last layer gives {self.out_width} "
                 f"({self.out_where})",
             )
-        return y.astype(self.dtype, copy=False)
+        return self.cast(y, key)
+
+    def cast(self, array: np.ndarray, key: str) -> np.ndarray:
+        """``array`` in the config dtype; a value too large for it (1e300 as float32) is a problem."""
+        with np.errstate(over="ignore"):
+            cast = array.astype(self.dtype, copy=False)
+        if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+            bad = np.argwhere(~np.isfinite(cast))
+            first = tuple(int(i) for i in bad[0])
+            limit = np.finfo(self.dtype).max
+            self.fail(
+                key,
+                f"{len(bad)} value(s) too large for {self.dtype} (|v| > {limit:.4g}); "
+                f"the first, {array[first]}, at row {first[0]}; use dtype: float64 or rescale the data",
+            )
+        return cast

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -429,3 +431,18 @@ def test_bad_class_labels(project, labels, expected):
     np.save("vy.npy", np.array([0, 1, 2, 0, 1, 2]))
     lines = data_problems(LABELS)
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_values_too_large_for_the_dtype_are_refused(project, rng):
+    """1e300 is a finite float64 but overflows to Inf as float32: refused up front, not in training."""
+    y = rng.normal(size=(20, 1))
+    y[7, 0] = -1e300
+    np.save("y.npy", y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cast must not leak NumPy's overflow warning
+        lines = data_problems()
+    assert lines == [
+        "y.npy: data.y: 1 value(s) too large for float32 (|v| > 3.403e+38); the first, -1e+300, "
+        "at row 7; use dtype: float64 or rescale the data"
+    ]
+    assert dataset(["dtype=float64"]).y[7, 0] == -1e300
