@@ -168,7 +168,8 @@ def train(
     if progress is not None:
         trainer.callbacks.append(progress)
     try:
-        history = fit_and_write(trainer, out_dir)
+        # Plots are drawn by a worker process that imports matplotlib while training runs.
+        history = fit_and_write(trainer, out_dir, plot_worker=True)
     except TrainingInterrupted as interrupt:
         if hasattr(progress, "close"):
             progress.close()

@@ -461,9 +461,8 @@ def _write_text(path: Path, text: str) -> None:
     nn.state.atomic_write(path, lambda fh: fh.write(data))
 
 
-def fit_plot(model, data: TrainData, title: str):
-    """The fit figure for a model with a 1-D input and a real-valued output, else None."""
-    from . import plots
+def fit_plot_arguments(model, data: TrainData, title: str) -> dict | None:
+    """``plots.fit_figure`` arguments for a model with a 1-D input and a real-valued output, else None."""
     from .predict import predict
 
     if data.x.shape[1] != 1 or not np.issubdtype(data.y.dtype, np.floating):
@@ -474,27 +473,59 @@ def fit_plot(model, data: TrainData, title: str):
     grid = np.linspace(lo, hi, GRID_POINTS).reshape(-1, 1)
     with np.errstate(all="ignore"):  # huge (finite) weights may overflow between the data points
         pred = predict(model, grid)
-    return plots.fit_figure(grid, pred, data.x, data.y, data.val_x, data.val_y, title=title)
+    return dict(
+        grid_x=grid, grid_pred=pred, x=data.x, y=data.y, val_x=data.val_x, val_y=data.val_y, title=title
+    )
+
+
+def fit_plot(model, data: TrainData, title: str):
+    """The fit figure for a model with a 1-D input and a real-valued output, else None."""
+    from . import plots
+
+    arguments = fit_plot_arguments(model, data, title)
+    return None if arguments is None else plots.fit_figure(**arguments)
+
+
+def loss_plot_arguments(records_or_columns, title: str) -> dict:
+    """``plots.loss_figure`` arguments from EpochRecords or from metrics.csv columns."""
+    if isinstance(records_or_columns, dict):
+        c = records_or_columns
+        return dict(epochs=c["epoch"], train_loss=c["train_loss"], val_loss=c.get("val_loss"), title=title)
+    records = records_or_columns
+    val = [math.nan if r.val_loss is None else r.val_loss for r in records]
+    return dict(
+        epochs=[r.epoch for r in records],
+        train_loss=[r.train_loss for r in records],
+        val_loss=val,
+        title=title,
+    )
 
 
 def loss_plot(records_or_columns, title: str):
     from . import plots
 
-    if isinstance(records_or_columns, dict):
-        c = records_or_columns
-        return plots.loss_figure(c["epoch"], c["train_loss"], c.get("val_loss"), title=title)
-    records = records_or_columns
-    val = [math.nan if r.val_loss is None else r.val_loss for r in records]
-    return plots.loss_figure([r.epoch for r in records], [r.train_loss for r in records], val, title=title)
+    return plots.loss_figure(**loss_plot_arguments(records_or_columns, title))
 
 
-def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Path]:
-    """Write model.npz, config.yaml, metrics.csv, loss.png and (1-D input) fit.png, each atomically."""
+def write_run(trainer: Trainer, history: History, out_dir: Path, worker=None) -> dict[str, Path]:
+    """Write model.npz, config.yaml, metrics.csv, loss.png and (1-D input) fit.png, each atomically.
+
+    The PNGs are drawn by ``worker`` (a started ``PlotWorker``) when given, else in this process.
+    """
     import yaml
 
-    from . import plots
+    from .plot_worker import draw
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    figures = []
+    if history.records:
+        loss = loss_plot_arguments(history.records, f"{trainer.config.name}: loss")
+        figures.append(("loss", out_dir / "loss.png", loss))
+    fit = fit_plot_arguments(trainer.model, trainer.data, f"{trainer.config.name}: fit")
+    if fit is not None:
+        figures.append(("fit", out_dir / "fit.png", fit))
+    sent = bool(figures) and worker is not None and worker.send(figures)  # it draws while we save
+
     paths = {
         "model": out_dir / "model.npz",
         "config": out_dir / "config.yaml",
@@ -503,13 +534,9 @@ def write_run(trainer: Trainer, history: History, out_dir: Path) -> dict[str, Pa
     nn.save_state(paths["model"], trainer.model.state_dict(), metadata(trainer, history))
     _write_text(paths["config"], yaml.safe_dump(trainer.config.resolved(), sort_keys=False))
     _write_text(paths["metrics"], metrics_csv(history.records))
-    if history.records:
-        paths["loss"] = plots.save_png(
-            loss_plot(history.records, f"{trainer.config.name}: loss"), out_dir / "loss.png"
-        )
-    figure = fit_plot(trainer.model, trainer.data, f"{trainer.config.name}: fit")
-    if figure is not None:
-        paths["fit"] = plots.save_png(figure, out_dir / "fit.png")
+    if figures and not (sent and worker.wait()):
+        draw(figures)
+    paths.update({kind: path for kind, path, _ in figures})
     return paths
 
 
@@ -526,18 +553,23 @@ def sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
+def fit_and_write(trainer: Trainer, out_dir: str | Path, plot_worker: bool = False) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)  # fail before training, not after it
     checkpoint_path = out_dir / "checkpoint.npz"
     trainer.callbacks.insert(0, checkpoint.Checkpointer(trainer, checkpoint_path))
+    worker = None
+    if plot_worker:
+        from .plot_worker import PlotWorker
+
+        worker = PlotWorker()
     try:
         history = trainer.fit()
         for callback in trainer.callbacks:
             if hasattr(callback, "on_fit_end"):
                 callback.on_fit_end(history)
-        history.paths = write_run(trainer, history, out_dir)
+        history.paths = write_run(trainer, history, out_dir, worker)
         history.paths["checkpoint"] = checkpoint.write_checkpoint(checkpoint_path, trainer)
     except KeyboardInterrupt:
         # The snapshot is the state at the last epoch end, consistent even if Ctrl-C struck mid-step
@@ -554,16 +586,21 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
         except nn.state.StateError:  # e.g. non-finite running statistics: keep nothing rather than NaN
             pass
         raise
+    finally:
+        if worker is not None:
+            worker.close()
     for callback in trainer.callbacks:
         callback.on_train_end(history)
     return history
 
 
-def train(config, out_dir: str | Path, callbacks=()) -> History:
+def train(config, out_dir: str | Path, callbacks=(), plot_worker: bool = False) -> History:
     """Train ``config`` and write the run directory ``out_dir``; return the History.
 
     On a non-finite loss or gradient the run stops before the update, the last good weights
     and the metrics so far are written, and TrainingError is raised. Weights overflowed by an
     update, or a non-finite validation loss, found at an epoch end, roll back to the previous one.
+    With ``plot_worker`` the PNGs are drawn by a ``PlotWorker`` process started before training,
+    which imports matplotlib on another core meanwhile (see plot_worker.py).
     """
-    return fit_and_write(Trainer(config, callbacks), out_dir)
+    return fit_and_write(Trainer(config, callbacks), out_dir, plot_worker)

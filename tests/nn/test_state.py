@@ -211,3 +211,22 @@ def test_state_file_has_json_metadata_readable_without_lddl(tmp_path):
     save_state(tmp_path / "m.npz", {"w": np.zeros(1)}, {"format": 1})
     with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
         assert json.loads(str(archive["__lddl__"])) == {"format": 1}
+
+
+def test_atomic_write_gives_a_new_file_the_umask_permissions(tmp_path):
+    """mkstemp creates 0600 files; a written run directory must be readable like any other file."""
+    umask = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "new.bin", lambda fh: fh.write(b"x"))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.bin").stat().st_mode & 0o777 == 0o640
+
+
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    target = tmp_path / "old.bin"
+    target.write_bytes(b"old")
+    target.chmod(0o604)
+    atomic_write(target, lambda fh: fh.write(b"new"))
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o604

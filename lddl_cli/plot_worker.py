@@ -1,0 +1,132 @@
+"""Drawing a run's plots in a second process that starts before training does.
+
+Why: importing matplotlib and drawing the first figure costs about a second, as much as training
+the sine network. ``lddl train`` therefore starts this worker first; it imports matplotlib and
+draws a throw-away figure (loading fonts and caches) on the machine's other core while training
+runs, then waits. When training ends, the parent sends the finished plot data and the worker only
+has to draw.
+
+Protocol: the parent writes one ``.npz`` archive (``allow_pickle=False``) to the worker's stdin and
+closes it. Each figure ``i`` is stored as ``i/kind`` ("fit" or "loss"), ``i/path`` (the PNG to
+write) and ``i/<argument>`` arrays for ``plots.<kind>_figure``; 0-d unicode arrays hold strings.
+The worker writes each PNG atomically and exits 0; on any failure it exits 1, and the parent
+draws in-process instead, so a broken worker never costs a plot. Ctrl-C belongs to the parent:
+the worker ignores SIGINT and is killed by the parent if it is still running.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("fit", "loss")
+
+
+class PlotWorker:
+    """A started worker process: ``send`` the figures, do other work, then ``wait`` for them."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = subprocess.Popen(
+            [sys.executable, "-m", "lddl_cli.plot_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def send(self, figures: list[tuple[str, Path, dict]]) -> bool:
+        """Hand the worker its ``(kind, path, arguments)`` figures; False if it cannot take them."""
+        if self._process is None:
+            return False
+        try:
+            self._process.stdin.write(encode(figures))
+            self._process.stdin.close()
+        except (OSError, ValueError):
+            self.close()
+            return False
+        return True
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Wait for the figures sent; True when the worker wrote them all."""
+        process, self._process = self._process, None
+        if process is None:
+            return False
+        try:
+            return process.wait(timeout) == 0
+        except subprocess.TimeoutExpired:
+            return False
+        finally:
+            if process.poll() is None:  # timed out, or interrupted while waiting: never leave it behind
+                process.kill()
+                process.wait()
+
+    def close(self) -> None:
+        """End the worker if it was not used (training failed or was interrupted)."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
+
+def encode(figures: list[tuple[str, Path, dict]]) -> bytes:
+    arrays: dict[str, np.ndarray] = {}
+    for i, (kind, path, arguments) in enumerate(figures):
+        arrays[f"{i}/kind"] = np.array(kind)
+        arrays[f"{i}/path"] = np.array(str(path))
+        for name, value in arguments.items():
+            if value is not None:
+                arrays[f"{i}/{name}"] = np.asarray(value)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def decode(payload: bytes) -> list[tuple[str, Path, dict]]:
+    figures: dict[int, dict] = {}
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        for key in archive.files:
+            index, _, name = key.partition("/")
+            value = archive[key]
+            figures.setdefault(int(index), {})[name] = str(value) if value.dtype.kind == "U" else value
+    decoded = []
+    for index in sorted(figures):
+        arguments = figures[index]
+        kind = arguments.pop("kind")
+        path = Path(arguments.pop("path"))
+        if kind not in KINDS:
+            raise ValueError(f"unknown figure kind {kind!r}")
+        decoded.append((kind, path, arguments))
+    return decoded
+
+
+def draw(figures: list[tuple[str, Path, dict]]) -> None:
+    """Draw and write each figure (in whichever process calls this)."""
+    from . import plots
+
+    for kind, path, arguments in figures:
+        figure = plots.fit_figure(**arguments) if kind == "fit" else plots.loss_figure(**arguments)
+        plots.save_png(figure, path)
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from . import plots
+
+    plots.png_bytes(plots.loss_figure([1, 2], [1.0, 0.5], title="warm-up"))  # fonts, caches
+    payload = sys.stdin.buffer.read()
+    if not payload:  # the parent closed the pipe without work: training did not finish
+        return 0
+    try:
+        with np.errstate(all="ignore"):
+            draw(decode(payload))
+    except Exception:  # the parent redraws in-process and reports any real error itself
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
