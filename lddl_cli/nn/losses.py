@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import functional as F
@@ -32,11 +34,17 @@ class Loss:
         raise NotImplementedError
 
     def _reduce(self, elementwise: np.ndarray):
+        if self.reduction == "none":
+            return elementwise
+        # np.add.reduce, not .mean()/.sum(): the same pairwise sum without their Python wrappers,
+        # which cost several microseconds per call, a tenth of a small network's step (issue 5).
+        return self._reduce_total(float(np.add.reduce(elementwise, axis=None)), elementwise.size)
+
+    def _reduce_total(self, total: float, count: int) -> float:
+        """The "mean" or "sum" reduction of ``count`` elements summing to ``total`` (mean of none: NaN)."""
         if self.reduction == "mean":
-            return float(elementwise.mean())
-        if self.reduction == "sum":
-            return float(elementwise.sum())
-        return elementwise
+            return total / count if count else math.nan
+        return total
 
     def _scale(self, count: int) -> float:
         """The factor d(reduced)/d(element): 1/count for mean, 1 otherwise."""
@@ -62,8 +70,11 @@ class MSELoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray):
         _check_same(pred, target, "MSELoss")
-        self._diff = pred - target
-        return self._reduce(self._diff * self._diff)
+        diff = self._diff = pred - target
+        if self.reduction == "none":
+            return diff * diff
+        # The sum of squares as one dot product: no (N, out) temporary, one call instead of two.
+        return self._reduce_total(float(np.vdot(diff, diff)), diff.size)
 
     def backward(self) -> np.ndarray:
         return F.mse_backward(self._diff, self._scale(self._diff.size))
