@@ -36,15 +36,14 @@ def linear_backward(
     return np.dot(grad, weight)
 
 
-def relu(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """y = max(x, 0); also returns the mask [x > 0] that the backward needs."""
-    mask = x > 0
-    return x * mask, mask
+def relu(x: np.ndarray) -> np.ndarray:
+    """y = max(x, 0) (NaN stays NaN), in one pass; the backward rebuilds [x > 0] from y."""
+    return np.maximum(x, 0)
 
 
-def relu_backward(grad: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """dL/dx = G * [x > 0]."""
-    return grad * mask
+def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dL/dx = G * [x > 0], where [x > 0] = [y > 0] for the forward's output y."""
+    return grad * (y > 0)
 
 
 def mse_backward(diff: np.ndarray, scale: float) -> np.ndarray:

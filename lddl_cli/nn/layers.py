@@ -258,16 +258,16 @@ class ReLU(Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self._mask: np.ndarray | None = None
+        self._y: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y, self._mask = F.relu(x)
-        return y
+        self._y = F.relu(x)
+        return self._y
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        if self._mask is None:
+        if self._y is None:
             raise RuntimeError("ReLU.backward called before forward")
-        return F.relu_backward(grad, self._mask)
+        return F.relu_backward(grad, self._y)
 
 
 def _check_input_dtype(layer: str, x: np.ndarray, dtype: np.dtype) -> None:
