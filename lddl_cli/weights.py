@@ -4,13 +4,14 @@ A weights file is a zip archive of ``NAME.npy`` members (one per ``state_dict`` 
 ``__lddl__.npy``, a 0-d unicode array of JSON metadata (see SPEC "Files"). Everything in it is
 checked before anything large is allocated or anything is built:
 
-1. the zip directory: member names (``KEY.npy``, no folders, no duplicates), compression
-   (stored or deflate, no encryption) and the declared uncompressed sizes against
-   ``MAX_MEMBER_BYTES`` / ``MAX_TOTAL_BYTES`` -- a DEFLATE bomb is refused here, and a member
-   that lies about its size cannot inflate past the declared size (zipfile stops there, and the
-   CRC check then fails);
-2. each member is read fully (the CRC is verified), its ``.npy`` header parsed without pickle,
-   and its shape x itemsize compared with the bytes present before the array is made;
+1. the zip directory (``nn.state.check_archive``): member names (``KEY.npy``, no folders, no
+   duplicates), compression (stored or deflate, no encryption) and the declared uncompressed
+   sizes against ``nn.state.MAX_MEMBER_BYTES`` / ``MAX_TOTAL_BYTES`` -- a DEFLATE bomb is
+   refused here, and a member that lies about its size cannot inflate past the declared size
+   (zipfile stops there, and the CRC check then fails);
+2. each member is read fully (``nn.state.read_member``: the CRC is verified), its ``.npy``
+   header parsed without pickle, and its shape x itemsize compared with the bytes present
+   before the array is made;
 3. dtypes: arrays are float32/float64 (int64 for counters such as BatchNorm's
    ``num_batches_tracked``) and finite (count and first index otherwise), the metadata is a 0-d
    unicode array holding a JSON object;
@@ -26,46 +27,23 @@ Every problem becomes one line ``FILE: KEY: what is wrong`` of a :class:`Weights
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import math
 import os
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ConfigError, LddlError, WeightsError
+from .nn.state import METADATA_KEY, MemberError, check_archive, read_member
 
-METADATA_KEY = "__lddl__"
 FORMAT_VERSION = 1
-MAX_MEMBERS = 4096
-MAX_MEMBER_BYTES = 256 * 2**20
-MAX_TOTAL_BYTES = 256 * 2**20
-MAX_HEADER_CHARS = 10_000
 # Parameters and running statistics are float32/float64; counters (BatchNorm's
 # num_batches_tracked, as in PyTorch) are int64. Whether a key must be float is checked against
 # the rebuilt model.
 ARRAY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64))
-
-# Errors that the zip and npy readers raise on malformed input (zlib.error for a corrupt
-# DEFLATE stream, BadZipFile for a CRC or header mismatch, EOFError for a short member).
-_READ_ERRORS = (
-    OSError,
-    EOFError,
-    ValueError,
-    KeyError,
-    TypeError,
-    OverflowError,
-    RecursionError,
-    UnicodeDecodeError,
-    NotImplementedError,
-    RuntimeError,
-    zipfile.BadZipFile,
-    zlib.error,
-)
 
 
 class WeightsFileError(WeightsError):
@@ -110,17 +88,21 @@ def read_weights(path: str | os.PathLike) -> Weights:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         fail("", f"not a weights file: cannot read it as an .npz (zip) archive ({_describe(error)})")
     with archive:
-        members = _check_directory(archive, fail)
+        members, directory_problems = check_archive(archive)
+        if directory_problems:
+            raise WeightsFileError(path, [(problem.key, problem.reason) for problem in directory_problems])
         state: dict[str, np.ndarray] = {}
         metadata: dict | None = None
         problems: list[tuple[str, str]] = []
         for key, info in members.items():
             try:
-                array = _read_member(archive, info, key)
+                array = read_member(archive, info)
                 if key == METADATA_KEY:
                     metadata = _parse_metadata(array)
                 else:
                     state[key] = _check_parameter(array)
+            except MemberError as problem:
+                problems.append((problem.key, problem.reason))
             except _Problem as problem:
                 problems.append((problem.key or key, problem.message))
         if problems:
@@ -200,82 +182,6 @@ class _Failer:
 def _describe(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _check_directory(archive: zipfile.ZipFile, fail) -> dict[str, zipfile.ZipInfo]:
-    """Member name -> ZipInfo, after checking names, compression and declared sizes."""
-    infos = archive.infolist()
-    if len(infos) > MAX_MEMBERS:
-        fail("", f"holds {len(infos)} members; at most {MAX_MEMBERS} are allowed")
-    members: dict[str, zipfile.ZipInfo] = {}
-    total = 0
-    problems = []
-    for info in infos:
-        name = info.filename
-        key = name[: -len(".npy")] if name.endswith(".npy") else name
-        if not name.endswith(".npy") or not key or "/" in name or "\\" in name or "\x00" in name:
-            problems.append((name, "unexpected member; a weights file holds only KEY.npy arrays"))
-        elif key in members:
-            problems.append((key, "duplicate member"))
-        elif info.flag_bits & 0x1:
-            problems.append((key, "encrypted member; weights files are not encrypted"))
-        elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            problems.append(
-                (key, f"unsupported compression method {info.compress_type}; allowed: stored, deflate")
-            )
-        elif info.file_size > MAX_MEMBER_BYTES:
-            limit = MAX_MEMBER_BYTES
-            problems.append(
-                (key, f"declares {info.file_size} bytes uncompressed; the limit is {limit} bytes")
-            )
-        else:
-            members[key] = info
-            total += info.file_size
-    if problems:
-        raise WeightsFileError(fail.path, problems)
-    if total > MAX_TOTAL_BYTES:
-        fail("", f"members declare {total} bytes uncompressed in total; the limit is {MAX_TOTAL_BYTES} bytes")
-    return members
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> np.ndarray:
-    """The array in one member: the bytes read in full (CRC checked), the header checked first."""
-    try:
-        with archive.open(info) as handle:
-            data = handle.read(info.file_size + 1)
-    except _READ_ERRORS as error:
-        raise _Problem(f"corrupt member ({_describe(error)})") from None
-    if len(data) != info.file_size:
-        raise _Problem(f"corrupt member: {len(data)} bytes instead of the declared {info.file_size}")
-    stream = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream, MAX_HEADER_CHARS)
-        elif version == (2, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream, MAX_HEADER_CHARS)
-        else:
-            raise _Problem(f"unsupported .npy format version {version}")
-    except _Problem:
-        raise
-    except Exception as error:  # numpy parses the header with Python's tokenizer: many error types
-        raise _Problem(f"not a valid .npy array ({_describe(error)})") from None
-    if dtype.hasobject:
-        raise _Problem("holds Python objects, which can only be read by unpickling; refused")
-    if dtype.fields is not None or dtype.subdtype is not None:
-        raise _Problem(f"structured dtype {dtype} is not allowed")
-    if any(size < 0 for size in shape):
-        raise _Problem(f"negative dimension in shape {shape}")
-    count = math.prod(shape)
-    offset = stream.tell()
-    declared = count * dtype.itemsize
-    if declared != len(data) - offset:
-        raise _Problem(
-            f"header declares shape {shape} of {dtype} ({declared} bytes) but the member holds "
-            f"{len(data) - offset} bytes of data"
-        )
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="C")
 
 
 def _check_parameter(array: np.ndarray) -> np.ndarray:
@@ -405,9 +311,6 @@ def _did_you_mean(key: str, candidates: list[str]) -> str:
 
 __all__ = [
     "FORMAT_VERSION",
-    "MAX_MEMBER_BYTES",
-    "MAX_TOTAL_BYTES",
-    "METADATA_KEY",
     "Weights",
     "WeightsFileError",
     "compare_state",

@@ -345,7 +345,28 @@ def _weights_entries() -> list[Entry]:
 
 
 WEIGHTS = _weights_entries()
-ENTRIES = CONFIG + DATA + WEIGHTS
+
+
+def _resume(case: str, pattern: str) -> Entry:
+    args = ("train", "valid.yaml", "--resume", f"bad/{case}.npz", "--out", "out/run")
+    return Entry(f"checkpoint-{case}", args, (rf"--resume: bad/{case}\.npz: {pattern}",))
+
+
+# Broken files given as the checkpoint to resume from: read by the same hardened nn.state reader.
+CHECKPOINTS = [
+    _resume("truncated_50", r"not an \.npz file"),
+    _resume("flipped_byte", r"key '0\.weight': corrupt member \(BadZipFile: Bad CRC-32"),
+    _resume("pickle_payload", r"key '0\.weight': holds Python objects, which can only be read by unpickling"),
+    _resume("deflate_bomb", r"key '0\.weight': declares 2684354\d+ bytes uncompressed; the limit is"),
+    _resume("deflate_bomb_lying_size", r"key '0\.weight': corrupt member"),
+    _resume("nan_value", r"key '0\.bias': contains non-finite values"),
+    Entry(
+        "checkpoint-weights-file",
+        ("train", "valid.yaml", "--resume", "runs/valid/model.npz"),
+        (r"runs/valid/model\.npz: --resume: not a checkpoint",),
+    ),
+]
+ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS
 
 # Entries also run through the installed ``lddl`` executable in a subprocess.
 SUBPROCESS = [
@@ -354,4 +375,5 @@ SUBPROCESS = [
     "data-pickle_payload",
     "weights-pickle_payload-predict",
     "weights-deflate_bomb-summary",
+    "checkpoint-deflate_bomb",
 ]

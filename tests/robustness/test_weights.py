@@ -12,6 +12,7 @@ import pytest
 
 from lddl_cli import weights
 from lddl_cli.config import build_model
+from lddl_cli.nn import state as state_module
 from lddl_cli.nn.state import save_state
 
 ARCHITECTURES = {
@@ -137,7 +138,7 @@ def test_an_integer_array_where_the_layer_has_floats_is_refused(valid):
         ({"0.weihgt.npy": "0.weight.npy", "0.weight.npy": None}, "0.weight: missing array for layer 0"),
         (
             {"x/0.bias.npy": "0.bias.npy"},
-            "x/0.bias.npy: unexpected member; a weights file holds only KEY.npy",
+            "x/0.bias.npy: unexpected member; an lddl .npz holds only KEY.npy",
         ),
         ({"notes.txt": "0.bias.npy"}, "notes.txt: unexpected member"),
     ],
@@ -176,14 +177,16 @@ def test_an_encrypted_member_is_refused(valid):
     raw[central + 8] |= 0x1  # general purpose flags, bit 0: encrypted (central directory ...)
     raw[local + 6] |= 0x1  # ... and local header)
     valid.write_bytes(bytes(raw))
-    assert problems_of(valid) == [f"{valid}: 0.bias: encrypted member; weights files are not encrypted"]
+    assert problems_of(valid) == [f"{valid}: 0.bias: encrypted member; lddl never encrypts its files"]
 
 
 @pytest.mark.parametrize("limit", ["MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES"])
 def test_declared_sizes_over_the_cap_are_refused_before_reading(valid, monkeypatch, limit):
     sizes = {name: len(data) for name, data in members_of(valid).items()}
     monkeypatch.setattr(
-        weights, limit, max(sizes.values()) - 1 if limit == "MAX_MEMBER_BYTES" else sum(sizes.values()) - 1
+        state_module,
+        limit,
+        max(sizes.values()) - 1 if limit == "MAX_MEMBER_BYTES" else sum(sizes.values()) - 1,
     )
 
     def refuse_to_read(*args, **kwargs):
@@ -258,7 +261,7 @@ def test_a_header_that_declares_more_than_the_member_holds_is_refused(valid, mon
     lines = problems_of(valid)
     assert lines == [
         f"{valid}: 0.weight: header declares shape (1000000000000, 1) of float32 (4000000000000 bytes) "
-        "but the member holds 64 bytes of data"
+        "but the member holds 64 bytes"
     ]
 
 
