@@ -1,0 +1,58 @@
+"""The speed paths of issue 5 compute exactly what the plain paths compute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lddl_cli import nn
+from lddl_cli.nn import optim
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_subnormals_zeroes_only_subnormals(dtype):
+    info = np.finfo(dtype)
+    smallest = np.nextafter(dtype(0), dtype(1))
+    values = np.array(
+        [0.0, info.tiny, -info.tiny, smallest, -smallest, info.tiny / 2, 1.0, -3.5], dtype=dtype
+    )
+    buffer = values.copy()
+    optim.flush_subnormals_(buffer)
+    expected = values.copy()
+    expected[3:6] = 0
+    np.testing.assert_array_equal(buffer, expected)
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_momentum_of_a_dead_unit_ends_at_zero_not_stuck_subnormal(rng, monkeypatch, flush):
+    """Without the flush (planted: never), 0.9 * b rounds back to b for b of a few ulps: it sticks."""
+    if not flush:
+        monkeypatch.setattr(optim, "FLUSH_EVERY", 10**9)
+    dead = nn.Parameter(np.full(16, 1e-3, dtype=np.float32))
+    live = nn.Parameter(rng.standard_normal(16).astype(np.float32))
+    opt = nn.SGD([dead, live], lr=0.01, momentum=0.9)
+    dead.grad = np.full(16, 1e-3, dtype=np.float32)
+    for _ in range(1600):
+        opt.step()
+        dead.grad = np.zeros(16, dtype=np.float32)  # the unit died after one step
+    buffer = opt.state[dead]["momentum_buffer"]
+    subnormal = (buffer != 0) & (np.abs(buffer) < np.finfo(np.float32).tiny)
+    assert subnormal.any() != flush
+    assert np.all(buffer == 0) == flush
+
+
+def test_flush_leaves_the_parameter_trajectory_unchanged(rng, monkeypatch):
+    """Same start, same gradients: parameters with and without the flush are bit-identical."""
+    start = rng.standard_normal(64).astype(np.float32)
+    grads = rng.standard_normal((600, 64)).astype(np.float32)
+    grads[5:, :32] = 0  # half of the units die early: their buffers decay into subnormals
+    finals = []
+    for flush_every in (optim.FLUSH_EVERY, 10**9):
+        monkeypatch.setattr(optim, "FLUSH_EVERY", flush_every)
+        p = nn.Parameter(start)
+        opt = nn.SGD([p], lr=0.01, momentum=0.9)
+        for g in grads:
+            p.grad = g
+            opt.step()
+        finals.append(p.data.copy())
+    np.testing.assert_array_equal(finals[0], finals[1])
