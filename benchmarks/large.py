@@ -86,7 +86,7 @@ class LddlLarge:
         for _ in range(steps):
             xb, yb = self._batch()
             loss_fn(model(xb), yb)
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)  # as lddl's trainer
             optimizer.step()
             optimizer.zero_grad()
 

@@ -86,7 +86,8 @@ class LddlLoop:
         for _ in range(epochs):
             for xb, yb in loader:
                 total += loss_fn(model(xb), yb)
-                model.backward(loss_fn.backward())
+                # As lddl's trainer: the data needs no gradient, so the first layer skips dL/dx.
+                model.backward(loss_fn.backward(), input_grad=False)
                 optimizer.step()
                 optimizer.zero_grad()
         return total

@@ -30,10 +30,17 @@ def linear_backward(
     bias_grad: np.ndarray | None,
 ) -> np.ndarray:
     """Accumulate dL/dW += G.T @ x and dL/db += sum_rows(G); return dL/dx = G @ W."""
+    linear_backward_params(grad, x, weight_grad, bias_grad)
+    return np.dot(grad, weight)
+
+
+def linear_backward_params(
+    grad: np.ndarray, x: np.ndarray, weight_grad: np.ndarray, bias_grad: np.ndarray | None
+) -> None:
+    """The parameter half of ``linear_backward``: dL/dW += G.T @ x and dL/db += sum_rows(G)."""
     weight_grad += np.dot(grad.T, x)
     if bias_grad is not None:
         bias_grad += np.add.reduce(grad, axis=0)
-    return np.dot(grad, weight)
 
 
 def relu(x: np.ndarray) -> np.ndarray:

@@ -9,6 +9,40 @@ from lddl_cli import nn
 from lddl_cli.nn import optim
 
 
+def _model(rng, first: str, dtype=np.float64) -> nn.Sequential:
+    layers = [nn.Linear(3, 5, dtype=dtype, rng=rng), nn.ReLU(), nn.Linear(5, 2, dtype=dtype, rng=rng)]
+    if first == "relu":
+        layers.insert(0, nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("first", ["linear", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng, first, dtype):
+    model = _model(rng, first, dtype)
+    x = rng.standard_normal((7, 3)).astype(dtype)
+    grad = rng.standard_normal((7, 2)).astype(dtype)
+    model(x)
+    dx = model.backward(grad)
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x)
+    assert model.backward(grad, input_grad=False) is None
+    assert dx.shape == x.shape
+    for expected, p in zip(full, model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.grad, expected)
+
+
+def test_backward_params_accumulates(rng):
+    layer = nn.Linear(3, 4, dtype=np.float64, rng=rng)
+    x, grad = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
+    layer(x)
+    layer.backward_params(grad)
+    layer.backward_params(grad)
+    np.testing.assert_allclose(layer.weight.grad, 2 * grad.T @ x, rtol=1e-13)
+    np.testing.assert_allclose(layer.bias.grad, 2 * grad.sum(axis=0), rtol=1e-13)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_flush_subnormals_zeroes_only_subnormals(dtype):
     info = np.finfo(dtype)
