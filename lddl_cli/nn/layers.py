@@ -157,8 +157,9 @@ class Sequential(Module):
 
         ``input_grad=False`` is for a trainer whose input is data, which needs no gradient (as a
         tensor without ``requires_grad`` in PyTorch): a first Linear layer then accumulates its
-        parameter gradients but skips dL/dx = G @ W, and None is returned. For a wide input layer
-        (784 pixels) that product is a sixth of the backward's FLOPs.
+        parameter gradients but skips dL/dx = G @ W (its ``needs_input_grad`` is False for that
+        call), and None is returned. For a wide input layer (784 pixels) that product is a sixth
+        of the backward's FLOPs. Every layer's ``backward`` is still the method called.
         """
         layers = self._layers
         if input_grad:
@@ -167,10 +168,16 @@ class Sequential(Module):
             return grad
         for layer in reversed(layers[1:]):
             grad = layer.backward(grad)
-        if layers and isinstance(layers[0], Linear):
-            layers[0].backward_params(grad)
-        elif layers:
-            layers[0].backward(grad)
+        if layers:
+            first = layers[0]
+            skip = isinstance(first, Linear)
+            if skip:
+                first.needs_input_grad = False
+            try:
+                first.backward(grad)
+            finally:
+                if skip:
+                    first.needs_input_grad = True
         return None
 
     def __getitem__(self, index: int | slice) -> Module:
@@ -239,6 +246,8 @@ class Linear(Module):
             self.bias = Parameter(bias_init((self.out_features,), rng, dtype=dtype, fan_in=self.in_features))
             self._parameters["bias"] = self.bias
         self._x: np.ndarray | None = None
+        # False while Sequential.backward(..., input_grad=False) runs: dL/dx is then not computed.
+        self.needs_input_grad = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         weight = self.weight.data
@@ -249,24 +258,14 @@ class Linear(Module):
         self._x = x
         return F.linear(x, weight, None if self.bias is None else self.bias.data)
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        return F.linear_backward(
-            grad,
-            self._x,
-            self.weight.data,
-            self.weight.grad,
-            None if self.bias is None else self.bias.grad,
-        )
-
-    def backward_params(self, grad: np.ndarray) -> None:
-        """Accumulate dL/dW and dL/db exactly as ``backward`` does, without computing dL/dx."""
-        if self._x is None:
-            raise RuntimeError("Linear.backward called before forward")
-        F.linear_backward_params(
-            grad, self._x, self.weight.grad, None if self.bias is None else self.bias.grad
-        )
+        bias_grad = None if self.bias is None else self.bias.grad
+        if not self.needs_input_grad:
+            F.linear_backward_params(grad, self._x, self.weight.grad, bias_grad)
+            return None
+        return F.linear_backward(grad, self._x, self.weight.data, self.weight.grad, bias_grad)
 
     def extra_repr(self) -> str:
         return (

@@ -33,14 +33,26 @@ def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng, fir
         np.testing.assert_array_equal(p.grad, expected)
 
 
-def test_backward_params_accumulates(rng):
+def test_linear_without_input_grad_accumulates_and_returns_none(rng):
     layer = nn.Linear(3, 4, dtype=np.float64, rng=rng)
     x, grad = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
     layer(x)
-    layer.backward_params(grad)
-    layer.backward_params(grad)
+    layer.needs_input_grad = False
+    assert layer.backward(grad) is None
+    assert layer.backward(grad) is None
     np.testing.assert_allclose(layer.weight.grad, 2 * grad.T @ x, rtol=1e-13)
     np.testing.assert_allclose(layer.bias.grad, 2 * grad.sum(axis=0), rtol=1e-13)
+
+
+def test_sequential_without_input_grad_still_calls_each_backward_and_restores_the_flag(rng):
+    """Wrappers of ``backward`` (hooks, planted faults in tests) still run; the flag is put back."""
+    model = _model(rng, "linear")
+    calls = []
+    original = model[0].backward
+    model[0].backward = lambda grad: calls.append(grad.shape) or original(grad)
+    model(rng.standard_normal((7, 3)))
+    assert model.backward(rng.standard_normal((7, 2)), input_grad=False) is None
+    assert calls == [(7, 5)] and model[0].needs_input_grad is True
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
