@@ -30,6 +30,7 @@ from .errors import TrainingError
 
 METADATA_FORMAT = 1
 GRID_POINTS = 500
+METRICS_HEADER = "epoch,train_loss,val_loss,lr,seconds"
 HINT = "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
 
 
@@ -175,7 +176,7 @@ class Trainer:
         model.train()
         for xb, yb in self.loader:
             loss = loss_fn(model(xb), yb)
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)  # the data needs no dL/dx
             if clip is not None:
                 nn.clip_grad_norm(parameters, clip)
             # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A
@@ -440,7 +441,7 @@ def _finite_or_none(value: float | None) -> float | None:
 
 
 def metrics_csv(records: list[EpochRecord]) -> str:
-    lines = ["epoch,train_loss,val_loss,lr,seconds"]
+    lines = [METRICS_HEADER]
     for r in records:
         val = "" if r.val_loss is None else repr(r.val_loss)
         lines.append(f"{r.epoch},{r.train_loss!r},{val},{r.lr!r},{r.seconds:.6f}")
@@ -448,12 +449,44 @@ def metrics_csv(records: list[EpochRecord]) -> str:
 
 
 def read_metrics_csv(path: Path) -> dict[str, np.ndarray]:
-    """Columns of a metrics.csv as float arrays (empty val_loss cells become NaN)."""
-    text = path.read_text(encoding="utf-8").splitlines()
-    header = text[0].split(",")
-    rows = [[float(cell) if cell else math.nan for cell in line.split(",")] for line in text[1:] if line]
+    """Columns of a metrics.csv as float arrays (empty val_loss cells become NaN).
+
+    A file that is not such a table raises DataError naming the file and the line.
+    """
+    from .errors import DataError
+
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot be read as a UTF-8 text file ({error})") from None
+    header = text[0].split(",") if text else []
+    if "epoch" not in header or "train_loss" not in header:
+        got = repr(text[0]) if text else "an empty file"
+        raise DataError(f"{path}: line 1: expected the header {METRICS_HEADER}; got {got}")
+    rows = []
+    for number, line in enumerate(text[1:], start=2):
+        if not line:
+            continue
+        cells = line.split(",")
+        if len(cells) != len(header):
+            raise DataError(
+                f"{path}: line {number}: {len(cells)} values, expected {len(header)} ({METRICS_HEADER})"
+            )
+        try:
+            rows.append([float(cell) if cell else math.nan for cell in cells])
+        except ValueError:
+            bad = next(cell for cell in cells if cell and not _is_number(cell))
+            raise DataError(f"{path}: line {number}: {bad!r} is not a number") from None
     table = np.array(rows, dtype=float).reshape(len(rows), len(header))
     return {name: table[:, i] for i, name in enumerate(header)}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _write_text(path: Path, text: str) -> None:
