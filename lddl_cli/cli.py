@@ -10,6 +10,7 @@ imported inside the commands, so ``lddl --help`` stays instant.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import shlex
 import sys
@@ -225,6 +226,10 @@ def predict(
 
     if bool(x) == (input_ is not None):
         raise UsageError("give either --x values or --input FILE (exactly one of them)")
+    bad = [value for value in x or () if not math.isfinite(value)]
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise UsageError(f"--x: expected finite numbers; got {bad[0]}{more}")
     model, _ = load_model(weights)
     inputs = np.array(x, dtype=float).reshape(-1, 1) if x else read_input(input_)
     y = run_predict(model, inputs)
@@ -264,6 +269,8 @@ def plot(
 
     if (run_dir is None) == (weights is None):
         raise UsageError("give either RUN_DIR or --weights FILE (exactly one of them)")
+    if out is not None and not out.parent.is_dir():
+        raise UsageError(f"--out: folder {str(out.parent)!r} does not exist")
     if run_dir is not None:
         if x is not None or y is not None:
             raise UsageError("--x/--y go with --weights; a run directory plots its own data")

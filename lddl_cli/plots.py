@@ -132,16 +132,15 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
             raise UsageError(f"RUN_DIR: {str(run_dir / name)!r} is missing; is this a run directory?")
     config = load_config(run_dir / "config.yaml")
     model, _ = load_model(run_dir / "model.npz")
-    written = [
-        save_png(
-            loss_plot(read_metrics_csv(run_dir / "metrics.csv"), f"{config.name}: loss"), run_dir / "loss.png"
-        )
-    ]
+    metrics = read_metrics_csv(run_dir / "metrics.csv")
     # Re-derive the exact training subset and split: the same rng steps as the run (init, subset, split).
     _, _, _, data = prepare(config)
-    figure = fit_plot(model, data, f"{config.name}: fit")
-    if figure is not None:
-        written.append(save_png(figure, Path(out) if out is not None else run_dir / "fit.png"))
+    # Every input is read and checked before anything is written: a bad one leaves the run as it was.
+    loss_figure = loss_plot(metrics, f"{config.name}: loss")
+    fit_figure = fit_plot(model, data, f"{config.name}: fit")
+    written = [save_png(loss_figure, run_dir / "loss.png")]
+    if fit_figure is not None:
+        written.append(save_png(fit_figure, Path(out) if out is not None else run_dir / "fit.png"))
     return written
 
 

@@ -335,11 +335,6 @@ def _weights_entries() -> list[Entry]:
         ),
         Entry("weights-pipe", ("summary", "bad/fifo.npz"), (r"bad/fifo\.npz: is not a regular file",)),
         Entry("weights-directory", ("summary", "bad/"), (r"bad/?: is a directory",)),
-        Entry(
-            "weights-run-dir",
-            ("plot", "runs/broken", "--out", "out/fit.png"),
-            (r"runs/broken/model\.npz: not a weights file",),
-        ),
     ]
     return entries
 
@@ -366,7 +361,56 @@ CHECKPOINTS = [
         (r"runs/valid/model\.npz: --resume: not a checkpoint",),
     ),
 ]
-ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS
+# Run directories for ``lddl plot RUN_DIR`` with one file broken, and arguments that are not data.
+RUNS = [
+    Entry(
+        "run-broken-model",
+        ("plot", "runs/broken", "--out", "out/fit.png"),
+        (r"runs/broken/model\.npz: not a weights file",),
+    ),
+    Entry(
+        "run-bad-data",
+        ("plot", "runs/bad_data", "--out", "out/fit.png"),
+        (r"bad/x_nan\.npy: data\.x: 2 non-finite",),
+    ),
+    Entry(
+        "run-metrics-garbage",
+        ("plot", "runs/metrics_garbage"),
+        (r"runs/metrics_garbage/metrics\.csv: line 1: expected the header",),
+    ),
+    Entry(
+        "run-metrics-empty",
+        ("plot", "runs/metrics_empty"),
+        (r"runs/metrics_empty/metrics\.csv: line 1: .*an empty file",),
+    ),
+    Entry(
+        "run-metrics-words",
+        ("plot", "runs/metrics_words"),
+        (r"runs/metrics_words/metrics\.csv: line 2: 'abc' is not a number",),
+    ),
+    Entry(
+        "run-metrics-short-row",
+        ("plot", "runs/metrics_short_row"),
+        (r"runs/metrics_short_row/metrics\.csv: line 2: 2 values, expected 5",),
+    ),
+    Entry(
+        "plot-out-missing-folder",
+        ("plot", "--weights", "runs/valid/model.npz", "--out", "nodir/fit.png"),
+        (r"--out: folder 'nodir' does not exist",),
+    ),
+    Entry(
+        "predict-x-nan",
+        ("predict", "--weights", "runs/valid/model.npz", "--x", "nan"),
+        (r"--x: expected finite numbers; got nan",),
+    ),
+    Entry(
+        "predict-x-inf",
+        ("predict", "--weights", "runs/valid/model.npz", "--x", "0.5", "--x", "-inf", "--x", "inf"),
+        (r"--x: expected finite numbers; got -inf \(and 1 more\)",),
+    ),
+]
+
+ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS + RUNS
 
 # Entries also run through the installed ``lddl`` executable in a subprocess.
 SUBPROCESS = [
