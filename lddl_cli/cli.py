@@ -153,12 +153,15 @@ def train(
     Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
     """
     from .config import load_config
+    from .errors import UsageError
     from .progress import make_progress
     from .summary import summary_rows, summary_table
     from .train import Trainer, TrainingInterrupted, fit_and_write
 
     cfg = load_config(config, list(set_ or []))
     out_dir = out if out is not None else Path("runs") / cfg.name
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: exists and is not a folder; give another --out")
     console = _console()
     trainer = Trainer(cfg)
     if resume is not None:
@@ -321,8 +324,11 @@ def summary(
     target: Annotated[Path, typer.Argument(help="A YAML config or a model.npz weights file.")],
 ) -> None:
     """Table of the layers: output shape, parameter count, initializers."""
+    from .errors import UsageError
     from .summary import summary_rows, summary_table
 
+    if target.suffix.lower() in (".npy", ".csv", ".txt"):
+        raise UsageError(f"{target}: a data file; summary takes a YAML config or a model.npz weights file")
     if target.suffix.lower() == ".npz":
         from .predict import load_model
 

@@ -399,6 +399,16 @@ RUNS = [
         (r"--out: folder 'nodir' does not exist",),
     ),
     Entry(
+        "train-out-is-a-file",
+        ("train", "valid.yaml", "--out", "valid.yaml"),
+        (r"valid\.yaml: exists and is not a folder",),
+    ),
+    Entry(
+        "summary-data-file",
+        ("summary", "data/x.npy"),
+        (r"data/x\.npy: a data file; summary takes a YAML config",),
+    ),
+    Entry(
         "predict-x-nan",
         ("predict", "--weights", "runs/valid/model.npz", "--x", "nan"),
         (r"--x: expected finite numbers; got nan",),
