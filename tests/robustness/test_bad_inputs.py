@@ -36,8 +36,8 @@ import make_bad_inputs  # noqa: E402
 
 LDDL = Path(sys.executable).with_name("lddl")
 ENV = {"LDDL_DEBUG": None, "NO_COLOR": "1"}
-# The CLI imports NumPy, pydantic and, for plot, matplotlib; the bomb alone would need 2.5 GiB.
-MAX_SUBPROCESS_RSS_BYTES = 300 * 2**20
+# The CLI imports NumPy and pydantic (about 80 MB); the bomb alone would need 2.5 GiB.
+MAX_SUBPROCESS_RSS_BYTES = 200 * 2**20
 
 
 def invoke(*args: str):
@@ -117,22 +117,51 @@ def test_bad_input_gives_one_clear_line_per_problem_and_changes_nothing(entry, w
     assert snapshot(workspace) == before
 
 
+# Runs a command as a grandchild and writes "PEAK_KIB EXIT_CODE" to argv[1]. Linux carries a
+# parent's peak RSS across fork and exec into ru_maxrss, so lddl is forked from this small
+# process, not from pytest: wait4 then reports lddl's own peak.
+MEASURED_RUN = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 @pytest.mark.parametrize("name", catalogue.SUBPROCESS)
 def test_bad_input_through_the_installed_executable(name, workspace, tmp_path):
     entry = next(entry for entry in catalogue.ENTRIES if entry.name == name)
     env = {key: value for key, value in os.environ.items() if key != "LDDL_DEBUG"}
     before = snapshot(workspace)
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
-    with out.open("w") as stdout_file, err.open("w") as stderr_file:
-        process = subprocess.Popen(
-            [str(LDDL), *entry.args], cwd=workspace, env=env, stdout=stdout_file, stderr=stderr_file
-        )
-        _, status, usage = os.wait4(process.pid, 0)  # reaped here, to read its own peak memory
-        process.returncode = os.waitstatus_to_exitcode(status)
-    check_outcome(entry, process.returncode, out.read_text(), err.read_text())
-    assert usage.ru_maxrss * 1024 < MAX_SUBPROCESS_RSS_BYTES, f"peak RSS {usage.ru_maxrss} KiB"
+    report = tmp_path / "report"
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURED_RUN, str(report), str(LDDL), *entry.args],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    peak_kib, code = (int(word) for word in report.read_text().split())
+    check_outcome(entry, code, result.stdout, result.stderr)
+    assert peak_kib * 1024 < MAX_SUBPROCESS_RSS_BYTES, f"peak RSS {peak_kib} KiB"
     assert not (workspace / make_bad_inputs.MARKER).exists(), "a payload was executed"
     assert snapshot(workspace) == before
+
+
+def test_the_measured_run_reports_the_command_own_peak(tmp_path):
+    """A command allocating 64 MiB is measured at that (plus Python), not at pytest's own peak."""
+    ballast = np.ones(300 * 2**20 // 8)  # held by this process while the command runs
+    report = tmp_path / "report"
+    code = "import numpy as np; a = np.ones(64 * 2**20 // 8); raise SystemExit(3)"
+    subprocess.run([sys.executable, "-c", MEASURED_RUN, str(report), sys.executable, "-c", code], check=True)
+    peak_kib, exit_code = (int(word) for word in report.read_text().split())
+    assert exit_code == 3
+    assert 64 * 1024 <= peak_kib < 200 * 1024 < ballast.nbytes // 1024
 
 
 # --- the checks above can fail ----------------------------------------------------------------

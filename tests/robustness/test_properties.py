@@ -10,7 +10,7 @@
   (``lddl check``): exit 0, or exit 2 with only located problem lines on stderr.
 
 2,000 inputs in total (``EXAMPLES``). Each property runs in a fresh Python process (this file run
-as a script) so that its peak RSS can be read with ``resource.getrusage`` and held under 200 MB,
+as a script) so that its peak RSS (VmHWM in /proc/self/status) can be held under 200 MB,
 and so that the count of inputs actually tried can be checked. Hypothesis is derandomized (the
 same inputs every run) and keeps no example database.
 """
@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -497,6 +496,20 @@ def property_workspace(tmp_path_factory) -> Path:
     return root
 
 
+def test_peak_rss_counts_the_child_alone():
+    """A child that allocates 32 MiB reports about that much (plus its imports), even when its
+    parent holds 300 MiB: the planted mistake (ru_maxrss) would report the parent's peak."""
+    ballast = np.ones(300 * 2**20 // 8)  # touched, so resident in this process
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import numpy as np; "
+        "from test_properties import peak_rss_kib; a = np.ones(32 * 2**20 // 8); print(peak_rss_kib())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True, check=True
+    )
+    assert 32 * 1024 <= int(result.stdout) < 200 * 1024 < ballast.nbytes // 1024
+
+
 def test_examples_add_up_to_two_thousand():
     assert sum(EXAMPLES.values()) == 2000
     assert set(EXAMPLES) == set(PROPERTIES)
@@ -580,11 +593,18 @@ def test_check_config_outcome_refuses_another_error_kind():
         check_config_outcome(DataError("data/x.npy: data.x: no such file"), ["data.x"], True)
 
 
+def peak_rss_kib() -> int:
+    """This process's own peak RSS: VmHWM of its address space (ru_maxrss is not used because
+    Linux carries the parent's peak across fork and exec into it)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def main(name: str) -> None:
     os.chdir(os.environ[WORKSPACE_VARIABLE])
     PROPERTIES[name]()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stdout.write(json.dumps({"property": name, "tried": TRIED[name], "peak_rss_kib": peak}) + "\n")
+    report = {"property": name, "tried": TRIED[name], "peak_rss_kib": peak_rss_kib()}
+    sys.stdout.write(json.dumps(report) + "\n")
 
 
 if __name__ == "__main__":
