@@ -28,8 +28,35 @@ def _examples(*commands: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
 
 
+class OneLineErrors(typer.core.TyperGroup):
+    """Usage errors (unknown option, bad value, missing argument) as one stderr line and exit 2,
+    like every other bad input, instead of click's usage block."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from typer.exceptions import Abort, TyperException  # click's exceptions derive from it
+
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except TyperException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `lddl`: the help text, as asked
+                error.show()
+            else:
+                context = getattr(error, "ctx", None)
+                where = context.command_path if context is not None else "lddl"
+                message = " ".join(error.format_message().split()).rstrip(".")
+                _stderr(f"{where}: {message}; see '{where} --help'")
+            sys.exit(error.exit_code)
+        except Abort:
+            _stderr("interrupted")
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="lddl",
+    cls=OneLineErrors,
     help="Train small neural networks written from scratch in NumPy, from a YAML config.",
     epilog=_examples(
         "lddl data sin --out data",

@@ -76,9 +76,23 @@ def test_no_arguments_shows_help(runner):
     assert "Usage: lddl" in result.output and result.exit_code in (0, 2)
 
 
-def test_unknown_option_is_a_usage_error(runner):
-    result = invoke(runner, "predict", "--bogus", code=2)
-    assert "No such option" in result.stderr
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["predict", "--bogus"], "lddl predict: No such option: --bogus; see 'lddl predict --help'"),
+        (["train"], "lddl train: Missing argument 'config'; see 'lddl train --help'"),
+        (["frobnicate"], "lddl: No such command 'frobnicate'; see 'lddl --help'"),
+        (
+            ["predict", "--weights", "w.npz", "--x", "abc"],
+            "lddl predict: Invalid value for '--x': Input should be a valid number, unable to parse string "
+            "as a number; see 'lddl predict --help'",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(runner, args, line):
+    result = invoke(runner, *args, code=2)
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
 
 
 def test_help_imports_no_heavy_module():
