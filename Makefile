@@ -42,9 +42,10 @@ $(TORCH_STAMP): | $(STAMP)
 
 torch: $(TORCH_STAMP)
 
-# The whole suite with the live PyTorch comparisons required to run (they fail instead of skipping).
+# The live PyTorch comparisons (the tests that `make test` skips without torch), required to run:
+# without torch they fail instead of skipping.
 test-torch: torch
-	LDDL_REQUIRE_TORCH=1 $(BIN)/python -m pytest
+	LDDL_REQUIRE_TORCH=1 $(BIN)/python -m pytest -m torch
 
 lint: install
 	$(BIN)/ruff check lddl_cli tests benchmarks

@@ -26,3 +26,10 @@ def torch():
         pytest.skip("torch is not installed (run `make test-torch` for the live comparison)")
     module.set_default_dtype(module.float64)
     return module
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses the `torch` fixture, so `make test-torch` can run just those."""
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.torch)
