@@ -517,7 +517,10 @@ def test_examples_add_up_to_two_thousand():
 
 @pytest.mark.parametrize("name", list(PROPERTIES))
 def test_property_in_a_fresh_process(name, property_workspace):
-    env = {**os.environ, WORKSPACE_VARIABLE: str(property_workspace)}
+    # A minimal environment: nothing the test session set (CI, make's variables, pytest's) reaches
+    # the child, so its inputs and its memory are its own.
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if key in os.environ}
+    env[WORKSPACE_VARIABLE] = str(property_workspace)
     result = subprocess.run(
         [sys.executable, __file__, name], capture_output=True, text=True, env=env, timeout=600, check=False
     )
