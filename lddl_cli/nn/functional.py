@@ -2,55 +2,105 @@
 
 Each ``*_backward`` takes the upstream gradient G = dL/dy plus what its forward returned or was
 given, and returns dL/dx. Nothing here writes into an argument, except the explicitly named
-gradient accumulators (``weight_grad``, ``bias_grad``), which are updated with ``+=``.
+gradient arrays (``weight_grad``, ``bias_grad``): added to with ``+=``, or overwritten when the
+caller says the gradient was zeroed (``accumulate=False``, see ``Parameter.grad_for_write``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# The products use np.dot, not `@`: for 2-D arrays both call the same BLAS routine, but np.dot's
-# dispatch costs less per call, and a small network's step is a few dozen such calls (issue 5).
-# Row sums use np.add.reduce for the same reason (ndarray.sum goes through a Python wrapper).
+# Per-call cost matters: a small network's step is a few dozen NumPy calls on arrays of a few
+# dozen numbers, so each call's dispatch is most of its time (issue 5). Hence:
+# - products use the ndarray.dot method: the same BLAS routine as `@` and np.dot, but `@` is a
+#   generalized ufunc and np.dot goes through a Python-level __array_function__ dispatcher;
+# - row sums use np.add.reduce (ndarray.sum is a Python wrapper around it);
+# - comparisons and max with 0 take a 0-d array of the input's dtype, which the ufunc need not
+#   convert, as it must a Python 0 (a third of the call's cost at these sizes).
+_ZEROS = {np.dtype(t): np.zeros((), dtype=t) for t in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
+def _zero(dtype: np.dtype):
+    """A 0-d zero of ``dtype`` (a Python 0, weakly typed, for any other dtype)."""
+    return _ZEROS.get(dtype, 0)
 
 
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """y = x @ W.T + b, for x (N, in), W (out, in), b (out,) -> y (N, out)."""
-    y = np.dot(x, weight.T)
+    y = x.dot(weight.T)
     if bias is not None:
         y += bias  # y is a fresh array: adding in place saves a temporary
     return y
 
 
-def linear_backward(
-    grad: np.ndarray,
-    x: np.ndarray,
-    weight: np.ndarray,
-    weight_grad: np.ndarray,
-    bias_grad: np.ndarray | None,
-) -> np.ndarray:
-    """Accumulate dL/dW += G.T @ x and dL/db += sum_rows(G); return dL/dx = G @ W."""
-    linear_backward_params(grad, x, weight_grad, bias_grad)
-    return np.dot(grad, weight)
+def linear_input_grad(grad: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """dL/dx = G @ W, for G (N, out) and W (out, in)."""
+    return grad.dot(weight)
 
 
 def linear_backward_params(
-    grad: np.ndarray, x: np.ndarray, weight_grad: np.ndarray, bias_grad: np.ndarray | None
+    grad: np.ndarray,
+    x: np.ndarray,
+    weight_grad: np.ndarray,
+    bias_grad: np.ndarray | None,
+    *,
+    accumulate_weight: bool = True,
+    accumulate_bias: bool = True,
 ) -> None:
-    """The parameter half of ``linear_backward``: dL/dW += G.T @ x and dL/db += sum_rows(G)."""
-    weight_grad += np.dot(grad.T, x)
+    """The parameter gradients of y = x @ W.T + b: dL/dW += G.T @ x and dL/db += sum_rows(G).
+
+    With ``accumulate_*`` False that gradient is overwritten instead, in one call with no
+    temporary (``weight_grad`` must then be C-contiguous, as every Parameter's gradient is).
+    """
+    if accumulate_weight or grad.dtype != weight_grad.dtype or x.dtype != weight_grad.dtype:
+        _store(weight_grad, grad.T.dot(x), accumulate_weight)
+    else:
+        grad.T.dot(x, weight_grad)  # written in place: the second argument is `out`
     if bias_grad is not None:
-        bias_grad += np.add.reduce(grad, axis=0)
+        # The row sum as ones @ G: one BLAS call, at these sizes half the cost of np.add.reduce.
+        ones = _ones(grad.shape[0], grad.dtype)
+        if accumulate_bias or grad.dtype != bias_grad.dtype:
+            _store(bias_grad, ones.dot(grad), accumulate_bias)
+        else:
+            ones.dot(grad, bias_grad)
+
+
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones of ``dtype``, built once per size (a cache, not state)."""
+    key = (n, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) >= 16:  # a DataLoader has one or two batch sizes; never let this grow
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+def _store(target: np.ndarray, value: np.ndarray, accumulate: bool) -> None:
+    """target += value, or target[...] = value (both cast to target's dtype)."""
+    if accumulate:
+        target += value
+    else:
+        np.copyto(target, value, casting="same_kind")
 
 
 def relu(x: np.ndarray) -> np.ndarray:
     """y = max(x, 0) (NaN stays NaN), in one pass; the backward rebuilds [x > 0] from y."""
-    return np.maximum(x, 0)
+    return np.maximum(x, _zero(x.dtype))
 
 
 def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dL/dx = G * [x > 0], where [x > 0] = [y > 0] for the forward's output y."""
-    return grad * (y > 0)
+    """dL/dx = G * [x > 0], computed as G * sign(y) from the forward's output y >= 0.
+
+    sign(y) is [y > 0] as a float, in one call that is cheaper than the comparison plus a
+    bool-to-float product. At a NaN input it is NaN, so the gradient there is NaN too (PyTorch
+    passes G through a NaN unit; training stops at the NaN loss either way).
+    """
+    return grad * np.sign(y)
 
 
 def mse_backward(diff: np.ndarray, scale: float) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Modules: the layer base class, Sequential, Linear, the activations, Dropout and the norms.
 
 Every module has ``forward(x) -> y`` and ``backward(grad_y) -> grad_x``. Backward reads only what
-forward cached, accumulates parameter gradients with ``+=`` and never writes into its input.
+forward cached, accumulates parameter gradients with ``+=`` (or writes them, right after a
+``zero_grad``: ``Parameter.grad_for_write``) and never writes into its input.
 The arithmetic lives in ``functional``; a module holds parameters, buffers and the cache.
 """
 
@@ -261,11 +262,21 @@ class Linear(Module):
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        bias_grad = None if self.bias is None else self.bias.grad
+        weight_grad, accumulate_weight = self.weight.grad_for_write()
+        bias_grad, accumulate_bias = None, True
+        if self.bias is not None:
+            bias_grad, accumulate_bias = self.bias.grad_for_write()
+        F.linear_backward_params(
+            grad,
+            self._x,
+            weight_grad,
+            bias_grad,
+            accumulate_weight=accumulate_weight,
+            accumulate_bias=accumulate_bias,
+        )
         if not self.needs_input_grad:
-            F.linear_backward_params(grad, self._x, self.weight.grad, bias_grad)
             return None
-        return F.linear_backward(grad, self._x, self.weight.data, self.weight.grad, bias_grad)
+        return F.linear_input_grad(grad, self.weight.data)
 
     def extra_repr(self) -> str:
         return (

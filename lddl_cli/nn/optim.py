@@ -5,12 +5,16 @@ torch's functional optimizers): they take arrays and update the parameter and it
 in place. The classes hold the state. For speed, an optimizer packs each parameter group into one
 flat data buffer and one flat grad buffer (``pack_parameters``) and keeps every state buffer as
 ONE flat array per group, so a step is a dozen vectorized NumPy calls whatever the number of
-tensors, and ``zero_grad`` is one ``fill(0)``. ``state_dict`` still speaks PyTorch's layout, one
-entry per parameter under torch's buffer names.
+tensors, and ``zero_grad`` only flags the gradients as zero (the next backward overwrites them).
+``state_dict`` still speaks PyTorch's layout, one entry per parameter under torch's buffer names.
 
 Weight decay: ``decay_type="l2"`` (PyTorch's behaviour) adds weight_decay * w to the gradient;
 ``"l1"`` adds weight_decay * sign(w), the gradient of weight_decay * |w|. AdamW decays the weights
 directly (decoupled), w <- w * (1 - lr * weight_decay), before the Adam update.
+
+Hyperparameters enter the NumPy calls as ``float(...)``: a Python float is weakly typed (NEP 50),
+so a float32 model computes in float32 even when a hyperparameter arrives as ``np.float64``, and
+it costs less per call than building a NumPy scalar of the buffer's dtype.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def decayed_gradient(
     """
     if weight_decay == 0:
         return grad
-    weight_decay = param.dtype.type(weight_decay)
+    weight_decay = float(weight_decay)
     # Compare by value: a name read from YAML is equal to "l1" but need not be the same object.
     if decay_type == "l2":
         np.multiply(param, weight_decay, out=out)
@@ -66,10 +70,10 @@ def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -
     """start <- start + weight * (end - start), in place, evaluated as torch's ``lerp_`` does."""
     np.subtract(end, start, out=tmp)
     if weight < 0.5:
-        tmp *= start.dtype.type(weight)
+        tmp *= float(weight)
         start += tmp
     else:
-        tmp *= start.dtype.type(1.0 - weight)
+        tmp *= float(1.0 - weight)
         np.subtract(end, tmp, out=start)
 
 
@@ -99,25 +103,24 @@ def sgd(
 
     ``work`` and ``tmp`` are scratch arrays shaped like ``param``.
     """
-    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     if momentum != 0:
         if first_step:
             np.copyto(momentum_buffer, g)
         else:
-            momentum_buffer *= scalar(momentum)
+            momentum_buffer *= float(momentum)
             if dampening == 0:
                 momentum_buffer += g
             else:
-                np.multiply(g, scalar(1.0 - dampening), out=tmp)
+                np.multiply(g, float(1.0 - dampening), out=tmp)
                 momentum_buffer += tmp
         if nesterov:
-            np.multiply(momentum_buffer, scalar(momentum), out=tmp)
+            np.multiply(momentum_buffer, float(momentum), out=tmp)
             tmp += g
             g = tmp
         else:
             g = momentum_buffer
-    np.multiply(g, scalar(lr), out=tmp)
+    np.multiply(g, float(lr), out=tmp)
     param -= tmp
 
 
@@ -153,16 +156,15 @@ def adam(
     The last two lines are evaluated as w - c * m / (sqrt(v) + eps * sqrt(1 - beta2**step)) with
     c = lr * sqrt(1 - beta2**step) / (1 - beta1**step): the same value, one pass fewer.
     """
-    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     if weight_decay != 0 and decoupled:
-        param *= scalar(1.0 - lr * weight_decay)
+        param *= float(1.0 - lr * weight_decay)
         g = grad
     else:
         g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     _lerp_(exp_avg, g, 1.0 - beta1, tmp)
-    exp_avg_sq *= scalar(beta2)
+    exp_avg_sq *= float(beta2)
     np.multiply(g, g, out=tmp)
-    tmp *= scalar(1.0 - beta2)
+    tmp *= float(1.0 - beta2)
     exp_avg_sq += tmp
 
     bias_correction1 = 1.0 - beta1**step
@@ -172,9 +174,9 @@ def adam(
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         second_moment = max_exp_avg_sq
     np.sqrt(second_moment, out=tmp)
-    tmp += scalar(eps * bias_correction2_sqrt)
+    tmp += float(eps * bias_correction2_sqrt)
     np.divide(exp_avg, tmp, out=tmp)
-    tmp *= scalar(lr * bias_correction2_sqrt / bias_correction1)
+    tmp *= float(lr * bias_correction2_sqrt / bias_correction1)
     param -= tmp
 
 
@@ -210,11 +212,10 @@ def rmsprop(
     else:
         w = w - lr * g / avg
     """
-    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
-    square_avg *= scalar(alpha)
+    square_avg *= float(alpha)
     np.multiply(g, g, out=tmp)
-    tmp *= scalar(1.0 - alpha)
+    tmp *= float(1.0 - alpha)
     square_avg += tmp
     if centered:
         _lerp_(grad_avg, g, 1.0 - alpha, tmp)
@@ -223,14 +224,14 @@ def rmsprop(
         np.sqrt(tmp, out=tmp)
     else:
         np.sqrt(square_avg, out=tmp)
-    tmp += scalar(eps)
+    tmp += float(eps)
     np.divide(g, tmp, out=tmp)
     if momentum > 0:
-        momentum_buffer *= scalar(momentum)
+        momentum_buffer *= float(momentum)
         momentum_buffer += tmp
-        np.multiply(momentum_buffer, scalar(lr), out=tmp)
+        np.multiply(momentum_buffer, float(lr), out=tmp)
     else:
-        tmp *= scalar(lr)
+        tmp *= float(lr)
     param -= tmp
 
 
@@ -255,15 +256,14 @@ def adagrad(
     sum = sum + g * g
     w = w - clr * g / (sqrt(sum) + eps)
     """
-    scalar = param.dtype.type  # NumPy scalars of the array's dtype: much cheaper per call than Python floats
     g = decayed_gradient(param, grad, weight_decay, decay_type, work)
     clr = lr / (1 + (step - 1) * lr_decay)
     np.multiply(g, g, out=tmp)
     state_sum += tmp
     np.sqrt(state_sum, out=tmp)
-    tmp += scalar(eps)
+    tmp += float(eps)
     np.divide(g, tmp, out=tmp)
-    tmp *= scalar(clr)
+    tmp *= float(clr)
     param -= tmp
 
 
@@ -405,9 +405,9 @@ class Optimizer:
 
     # --- the step ------------------------------------------------------------------------------
     def zero_grad(self) -> None:
-        """Set every gradient to 0 (one ``fill`` per group)."""
+        """Set every gradient to 0, lazily: see ``tensor.FlatBuffers.zero_grad``."""
         for flat in self._groups:
-            flat.buffers.grad.fill(0)
+            flat.buffers.zero_grad()
 
     def step(self, closure: Callable[[], float] | None = None):
         """Update every parameter once from its ``.grad``; returns ``closure()`` if given."""

@@ -5,6 +5,11 @@ packed model is a handful of vectorized NumPy calls on one contiguous array, ins
 call per tensor. After packing, every ``Parameter.data`` / ``.grad`` is a *view* into the flat
 buffers, so code must update parameters in place (``p.data[...] = v``), never rebind the
 underlying array. The ``data`` and ``grad`` setters enforce that.
+
+``zero_grad`` is lazy, as PyTorch's default ``set_to_none``: it only marks the gradient as zero.
+The next backward then *writes* its gradient (``np.dot(..., out=grad)``) instead of adding it to
+a zeroed array, which saves a fill and one addition per tensor per step; anything that reads the
+gradient first (``p.grad``, ``FlatBuffers.grad``) finds real zeros, filled on that read.
 """
 
 from __future__ import annotations
@@ -29,17 +34,21 @@ class Parameter:
         data: initial values; copied. Must be float32 or float64.
 
     The gradient starts at zero and accumulates (``+=``) over backward calls until
-    ``zero_grad()``. Assigning ``p.data = v`` or ``p.grad = g`` copies into the existing array
-    (shape must match), so views held by a packed optimizer stay valid.
+    ``zero_grad()`` (lazy: see the module's docstring). Assigning ``p.data = v`` or ``p.grad = g``
+    copies into the existing array (shape must match), so views held by a packed optimizer stay
+    valid.
     """
 
-    __slots__ = ("_data", "_grad", "_packing")
+    __slots__ = ("_data", "_grad", "_grad_is_zero", "_packing")
 
     def __init__(self, data) -> None:
-        array = np.array(data, copy=True)
+        array = np.array(data, copy=True, order="C")  # C order: backward writes with np.dot(out=)
         as_float_dtype(array.dtype)
         self._data = array
         self._grad = np.zeros_like(array)
+        # True after zero_grad() until the gradient is next read or written: the values in _grad
+        # are then stale and stand for zeros.
+        self._grad_is_zero = False
         self._packing: FlatBuffers | None = None
 
     @property
@@ -52,11 +61,26 @@ class Parameter:
 
     @property
     def grad(self) -> np.ndarray:
+        if self._grad_is_zero:
+            self._grad.fill(0)
+            self._grad_is_zero = False
         return self._grad
 
     @grad.setter
     def grad(self, value) -> None:
         _copy_into(self._grad, value, "grad")
+        self._grad_is_zero = False
+
+    def grad_for_write(self) -> tuple[np.ndarray, bool]:
+        """``(gradient array, accumulate)`` for a backward about to add its contribution.
+
+        With ``accumulate`` True the caller adds to the array (``+=``); False means the gradient
+        was zeroed since it was last written, and the caller must overwrite the whole array
+        (``out=``) instead. Either way the gradient counts as written from here on.
+        """
+        accumulate = not self._grad_is_zero
+        self._grad_is_zero = False
+        return self._grad, accumulate
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -71,7 +95,10 @@ class Parameter:
         return self._data.size
 
     def zero_grad(self) -> None:
-        self._grad.fill(0)
+        """Set the gradient to zero (lazily: see the module's docstring)."""
+        self._grad_is_zero = True
+        if self._packing is not None:
+            self._packing.some_grad_zeroed = True
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
@@ -89,12 +116,31 @@ def _copy_into(target: np.ndarray, value, what: str) -> None:
 class FlatBuffers:
     """The two contiguous arrays that back a list of packed parameters."""
 
-    __slots__ = ("data", "grad", "parameters")
+    __slots__ = ("_grad", "data", "parameters", "some_grad_zeroed")
 
     def __init__(self, data: np.ndarray, grad: np.ndarray, parameters: list[Parameter]) -> None:
         self.data = data
-        self.grad = grad
+        self._grad = grad
         self.parameters = parameters
+        # Set by a parameter's zero_grad(); while set, some parameter may hold stale gradient values.
+        self.some_grad_zeroed = any(p._grad_is_zero for p in parameters)
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The flat gradient; any parameter zeroed and not written since reads as real zeros."""
+        if self.some_grad_zeroed:
+            for p in self.parameters:
+                if p._grad_is_zero:
+                    p._grad.fill(0)
+                    p._grad_is_zero = False
+            self.some_grad_zeroed = False
+        return self._grad
+
+    def zero_grad(self) -> None:
+        """Set every packed gradient to zero, lazily (one flag per parameter, no fill)."""
+        for p in self.parameters:
+            p._grad_is_zero = True
+        self.some_grad_zeroed = True
 
     def owns(self, parameters: list[Parameter]) -> bool:
         """True when ``parameters`` are exactly the packed ones, in the same order."""
@@ -125,6 +171,7 @@ def pack_parameters(parameters: list[Parameter]) -> FlatBuffers:
 
     dtype = parameters[0].dtype
     total = sum(p.size for p in parameters)
+    # The stale values of a lazily zeroed gradient move along with its flag.
     flat_data = np.empty(total, dtype=dtype)
     flat_grad = np.empty(total, dtype=dtype)
     offset = 0

@@ -446,3 +446,23 @@ def test_invalid_parameter_lists(rng, params, error, message):
         params = [{"params": [p], "momentun": 0.9}]
     with pytest.raises(error, match=message):
         nn.SGD(params)
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), CONFIGS, ids=IDS)
+def test_numpy_float64_hyperparameters_keep_a_float32_model_in_float32(rng, cls, kwargs):
+    """Hyperparameters enter the update as Python floats: an np.float64 lr or momentum must not
+    turn a float32 update into a float64 one (different rounding) or change any value."""
+    as_numpy = {k: np.float64(v) if isinstance(v, float) else v for k, v in kwargs.items()}
+    runs = []
+    for hyper in (kwargs, as_numpy):
+        params = make_params(np.random.default_rng(3), np.float32)
+        optimizer = cls(params, **hyper)
+        grads = np.random.default_rng(4)
+        for _ in range(4):
+            for p in params:
+                p.grad = grads.standard_normal(p.shape).astype(np.float32)
+            optimizer.step()
+        runs.append(params)
+    for plain, numpy_typed in zip(*runs, strict=True):
+        assert numpy_typed.dtype == np.float32
+        np.testing.assert_array_equal(numpy_typed.data, plain.data)
