@@ -140,6 +140,9 @@ class Trainer:
         self.scheduler = build_scheduler(config.scheduler, self.optimizer)
         # The optimizer packed the parameters already; this returns the same flat buffers.
         self.flat = nn.pack_parameters(self.parameters)
+        # Whether a checkpoint has running statistics to copy (walking the model for none costs
+        # more than the rest of the per-epoch snapshot).
+        self.has_buffers = any(True for _ in self.model.named_buffers())
         train = config.train
         self.loader = nn.DataLoader(
             nn.ArrayDataset(self.data.x, self.data.y),
@@ -298,7 +301,7 @@ class Trainer:
         Ctrl-C, which may strike mid-step, can still write a consistent checkpoint."""
         return {
             "weights": self.flat.data.copy(),
-            "buffers": {name: b.copy() for name, b in self.model.named_buffers()},
+            "buffers": {name: b.copy() for name, b in self.model.named_buffers()} if self.has_buffers else {},
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": self.rng.bit_generator.state,

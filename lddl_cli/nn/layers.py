@@ -148,6 +148,14 @@ class Sequential(Module):
     def children(self) -> Iterator[tuple[str, Module]]:
         return ((str(i), layer) for i, layer in enumerate(self._layers))
 
+    def train(self, mode: bool = True) -> Sequential:
+        # The same as Module.train without building the children's names: the trainer switches
+        # modes three times an epoch (train, eval for validation, train).
+        self.training = mode
+        for layer in self._layers:
+            layer.train(mode)
+        return self
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self._layers:
             x = layer.forward(x)

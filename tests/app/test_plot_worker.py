@@ -86,3 +86,37 @@ def test_an_unused_worker_is_ended_and_reaped():
     worker.close()
     assert process.returncode is not None
     assert worker.send([]) is False and worker.wait() is False
+
+
+@pytest.mark.parametrize("broken", [0, 1], ids=["first figure (drawn by the worker)", "second (its fork)"])
+def test_a_failure_in_either_half_of_the_two_core_drawing_is_reported(tmp_path, broken):
+    """The worker draws every second figure in a fork; a failure on either side makes wait() False."""
+    figures = [
+        (
+            "loss",
+            tmp_path / ("no-such-folder" if i == broken else "") / f"loss{i}.png",
+            {"epochs": [1, 2], "train_loss": [1.0, 0.5]},
+        )
+        for i in range(2)
+    ]
+    worker = PlotWorker()
+    assert worker.send(figures)
+    assert worker.wait() is False
+    assert (tmp_path / f"loss{1 - broken}.png").exists()  # the healthy half was still drawn
+
+
+def test_both_halves_are_written_when_nothing_fails(tmp_path):
+    figures = [
+        ("loss", tmp_path / f"loss{i}.png", {"epochs": [1, 2], "train_loss": [1.0, 0.5]}) for i in range(3)
+    ]
+    worker = PlotWorker()
+    assert worker.send(figures)
+    assert worker.wait() is True
+    assert all(png_size(tmp_path / f"loss{i}.png") == (WIDTH, HEIGHT) for i in range(3))
+
+
+def test_a_worker_that_never_finishes_is_killed_at_the_timeout():
+    worker = PlotWorker()
+    process = worker._process  # never sent anything: it waits on its stdin forever
+    assert worker.wait(timeout=0.5) is False
+    assert process.returncode is not None and process.stdout.closed
