@@ -13,7 +13,9 @@ import sys
 import time
 from typing import Any, TextIO
 
-REFRESH_HZ = 10
+# A redraw of the bar's nine columns costs about 1.7 ms of CPU: at 4 per second (rich.live's
+# default) the display costs under 1% of a run, at 10 it cost 2-3% of the sine example.
+REFRESH_HZ = 4
 PLAIN_LINES = 10
 
 
