@@ -1,6 +1,6 @@
 """``python -m lddl_cli`` runs the ``lddl`` command."""
 
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -418,5 +418,29 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the app on ``sys.argv`` (raises SystemExit with the exit code)."""
     app()
+
+
+def entry() -> None:
+    """The ``lddl`` console script: ``main()``, then an exit without the interpreter's teardown.
+
+    Every file a command writes is complete on disk (fsynced and renamed) and every child process
+    is reaped before ``main`` returns, so nothing is lost by skipping the teardown, which unloads
+    NumPy, pydantic, Rich and the rest module by module: about 0.1 s at the end of every command,
+    5-10% of ``lddl train configs/sin.yaml``. Output still goes out: the streams are flushed first.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): print it, as Python does
+        _stderr(str(code))
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe (`lddl schema | head -1`): Python exits 120 too
+        code = code or 120
+    os._exit(code or 0)

@@ -128,6 +128,26 @@ def test_installed_entry_point(tmp_path):
     assert bad.returncode == 2 and "missing.yaml" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.parametrize("launcher", ["console script", "python -m"])
+def test_the_fast_exit_delivers_all_output_and_the_exit_code(launcher):
+    """`lddl` leaves through os._exit after flushing: a 44 KB output must still arrive whole, and
+    a usage error must still exit 2 with its one line."""
+    command = [_installed_lddl()] if launcher == "console script" else [sys.executable, "-m", "lddl_cli"]
+    schema = subprocess.run([*command, "schema"], capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stderr
+    assert len(schema.stdout) > 20_000 and "properties" in json.loads(schema.stdout)
+    bad = subprocess.run([*command, "train", "--bogus"], capture_output=True, text=True)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and bad.stdout == ""
+
+
+def test_entry_reports_a_message_exit_as_python_does(monkeypatch, capsys):
+    exits = []
+    monkeypatch.setattr(cli, "main", lambda: sys.exit("stopped: a message"))
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    cli.entry()
+    assert exits == [1] and capsys.readouterr().err == "stopped: a message\n"
+
+
 def test_python_dash_m():
     result = subprocess.run([sys.executable, "-m", "lddl_cli", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == f"lddl {__version__}"
