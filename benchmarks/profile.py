@@ -43,7 +43,7 @@ def lddl_phases(loop: LddlLoop, epochs: int) -> np.ndarray:
             t2 = perf_counter()
             loss_fn(pred, yb)
             t3 = perf_counter()
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)  # as LddlLoop and the trainer
             t4 = perf_counter()
             optimizer.step()
             t5 = perf_counter()
@@ -54,11 +54,15 @@ def lddl_phases(loop: LddlLoop, epochs: int) -> np.ndarray:
 
 
 def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
-    """The hand-fused step of ``FusedLoop.run``, with the same phase boundaries as lddl's."""
+    """The hand-fused step of ``FusedLoop.run_tuned`` (lddl's primitives, so the difference is the
+    framework's own cost), with the same phase boundaries as lddl's."""
     x, y, rng = loop.x, loop.y, loop.rng
     w1, b1, w2, b2, w3, b3, w4, b4 = loop.params
     gw1, gb1, gw2, gb2, gw3, gb3, gw4, gb4 = loop.grads
     data, grad, buf, scratch = loop.data, loop.grad, loop.momentum_buffer, loop.scratch
+    zero = np.zeros((), dtype=data.dtype)
+    ones = np.ones(BATCH_SIZE, dtype=data.dtype)
+    sign = np.sign
     n = len(x)
     stop = n - n % BATCH_SIZE
     totals = np.zeros(len(PHASES))
@@ -68,43 +72,43 @@ def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
         for start in range(0, stop, BATCH_SIZE):
             t0 = t6
             idx = perm[start : start + BATCH_SIZE]
-            xb, yb = x[idx], y[idx]
+            xb, yb = x.take(idx, axis=0), y.take(idx, axis=0)
             t1 = perf_counter()
-            h1 = xb @ w1.T
+            h1 = xb.dot(w1.T)
             h1 += b1
-            np.maximum(h1, 0, out=h1)
-            h2 = h1 @ w2.T
+            np.maximum(h1, zero, out=h1)
+            h2 = h1.dot(w2.T)
             h2 += b2
-            np.maximum(h2, 0, out=h2)
-            h3 = h2 @ w3.T
+            np.maximum(h2, zero, out=h2)
+            h3 = h2.dot(w3.T)
             h3 += b3
-            np.maximum(h3, 0, out=h3)
-            out = h3 @ w4.T
+            np.maximum(h3, zero, out=h3)
+            out = h3.dot(w4.T)
             out += b4
             t2 = perf_counter()
             out -= yb
             float(np.vdot(out, out)) / out.size
             t3 = perf_counter()
             g = out * (2.0 / out.size)
-            np.matmul(g.T, h3, out=gw4)
-            np.sum(g, axis=0, out=gb4)
-            g = g @ w4
-            g *= h3 > 0
-            np.matmul(g.T, h2, out=gw3)
-            np.sum(g, axis=0, out=gb3)
-            g = g @ w3
-            g *= h2 > 0
-            np.matmul(g.T, h1, out=gw2)
-            np.sum(g, axis=0, out=gb2)
-            g = g @ w2
-            g *= h1 > 0
-            np.matmul(g.T, xb, out=gw1)
-            np.sum(g, axis=0, out=gb1)
+            g.T.dot(h3, gw4)
+            ones.dot(g, gb4)
+            g = g.dot(w4) * sign(h3)
+            g.T.dot(h2, gw3)
+            ones.dot(g, gb3)
+            g = g.dot(w3) * sign(h2)
+            g.T.dot(h1, gw2)
+            ones.dot(g, gb2)
+            g = g.dot(w2) * sign(h1)
+            g.T.dot(xb, gw1)
+            ones.dot(g, gb1)
             t4 = perf_counter()
             buf *= MOMENTUM
             buf += grad
             np.multiply(buf, LR, out=scratch)
             data -= scratch
+            loop.steps += 1
+            if loop.steps % 32 == 0:
+                np.copyto(buf, 0, where=np.abs(buf) < np.finfo(buf.dtype).tiny)
             t5 = perf_counter()
             t6 = t5  # the fused loop writes its gradients with out=: nothing to zero
             totals += (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
@@ -114,7 +118,7 @@ def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
 def phase_table(epochs: int, rounds: int) -> str:
     x, y = sine_data()
     weights = initial_weights()
-    lddl, fused = LddlLoop(weights, x, y), FusedLoop(weights, x, y)
+    lddl, fused = LddlLoop(weights, x, y), FusedLoop(weights, x, y, tuned=True)
     steps = epochs * lddl.steps_per_epoch
     samples: dict[str, list[np.ndarray]] = {"lddl": [], "fused": []}
     gc.disable()
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds for the phase table")
     parser.add_argument("--top", type=int, default=20, help="functions listed from cProfile")
     args = parser.parse_args(argv)
-    print("µs per step by phase (median of rounds), lddl vs the hand-fused loop:")
+    print("µs per step by phase (median of rounds), lddl vs the hand-fused loop with its primitives:")
     print(phase_table(args.epochs, args.rounds))
     print()
     print(profile_table(args.epochs, args.top))

@@ -170,8 +170,7 @@ class Trainer:
     # --- one epoch ---------------------------------------------------------------------------
     def train_epoch(self) -> tuple[float, int]:
         """One pass over the loader: (mean batch loss, steps). Raises TrainingError on non-finite values."""
-        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-        grad = self.flat.grad
+        model, loss_fn, optimizer, flat = self.model, self.loss_fn, self.optimizer, self.flat
         clip = self.config.train.grad_clip
         parameters = self.parameters
         total = 0.0
@@ -184,6 +183,7 @@ class Trainer:
                 nn.clip_grad_norm(parameters, clip)
             # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A
             # non-finite result is confirmed element-wise, since squares of huge values may overflow.
+            grad = flat.grad  # read after backward: a gradient zeroed and not written since reads 0
             if not math.isfinite(loss + grad.dot(grad)) and self._non_finite(loss):
                 self.batch = steps
                 raise self._failure(xb, yb, loss)
