@@ -128,14 +128,115 @@ class HuberLoss(Loss):
         return f"HuberLoss(reduction={self.reduction!r}, delta={self.delta})"
 
 
-class CrossEntropyLoss(Loss):
-    """Softmax cross-entropy: l_n = -log softmax(logits_n)[y_n] = logsumexp(logits_n) - logits_n[y_n].
+def _weights(value, name: str, owner: str, *, one_d: bool) -> np.ndarray | None:
+    """``value`` as a read-only float64 copy: numbers, finite, >= 0 (1-D when ``one_d``); None stays None."""
+    if value is None:
+        return None
+    try:
+        array = np.array(value)
+    except ValueError as error:  # a ragged nested list
+        raise ValueError(f"{owner}: {name} must be an array of numbers; {error}") from None
+    if array.dtype.kind not in "iuf":  # bool, strings, objects, complex
+        raise TypeError(f"{owner}: {name} must hold real numbers, got dtype {array.dtype}")
+    if one_d and array.ndim != 1:
+        raise ValueError(f"{owner}: {name} must be 1-D (one value per class), got shape {array.shape}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        first = array[~np.isfinite(array)].flat[0]
+        raise ValueError(f"{owner}: {name} must be finite, got {first}")
+    if (array < 0).any():
+        raise ValueError(f"{owner}: {name} must be >= 0, got {array.min()}")
+    array.flags.writeable = False
+    return array
 
-    The log-softmax subtracts each row's maximum first, so logits of +-1e4 stay finite.
 
-    Shape: logits (N, C) float; target (N,) integer class indices in [0, C); "none" gives (N,).
-    Backward: dL/dlogits = (softmax(logits) - onehot(y)) * s, s = 1/N for mean, 1 otherwise.
+def _cast(array: np.ndarray | None, dtype: np.dtype, cache: dict) -> np.ndarray | None:
+    """``array`` in ``dtype``, converted once per dtype (weights are float64; logits may be float32)."""
+    if array is None or array.dtype == dtype:
+        return array
+    cast = cache.get(dtype)
+    if cast is None:
+        cast = cache[dtype] = array.astype(dtype)
+        cast.flags.writeable = False
+    return cast
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): no exp overflows, finite for any finite x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def cross_entropy_grad(
+    probs: np.ndarray,
+    target: np.ndarray,
+    row_scale: np.ndarray,
+    target_weight: np.ndarray,
+    class_weight: np.ndarray | None,
+    label_smoothing: float,
+) -> np.ndarray:
+    """dL/dlogits of L = sum_n c_n [(1 - e) w_{y_n} (-log p_n[y_n]) + (e/C) sum_k w_k (-log p_n[k])].
+
+    With p_n = softmax(logits_n), W = sum_k w_k and e the label smoothing:
+    dL/dlogits_n = c_n [(1 - e) w_{y_n} (p_n - onehot(y_n)) + (e/C) (W p_n - w)].
+    ``row_scale`` is c (N,), ``target_weight`` is w_{y_n} (N,), ``class_weight`` w (C,) or None
+    for all ones. A row with c_n = 0 (an ignored target) gets a gradient of exactly 0.
     """
+    rows, classes = probs.shape
+    eps = label_smoothing
+    total = classes if class_weight is None else float(np.add.reduce(class_weight))
+    target_term = row_scale * ((1 - eps) * target_weight)
+    grad = probs * (target_term + row_scale * (eps * total / classes))[:, None]
+    grad[np.arange(rows), target] -= target_term
+    if eps:
+        smooth = eps / classes if class_weight is None else class_weight * (eps / classes)
+        grad -= row_scale[:, None] * smooth
+    return grad
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy with class weights, an ignored label and label smoothing (torch's).
+
+    With log p_n = log_softmax(logits_n), w the class weights (all ones by default), e the label
+    smoothing, C the number of classes and y_n the target of row n:
+        l_n = (1 - e) w_{y_n} (-log p_n[y_n]) + (e/C) sum_k w_k (-log p_n[k]),
+    and l_n = 0 for a row whose target equals ``ignore_index``. "mean" is sum_n l_n / sum_n w_{y_n}
+    over the rows not ignored (the count of those rows without weights; NaN when that sum is 0, as
+    torch, e.g. every target ignored); "sum" is sum_n l_n; "none" returns (l_n). The log-softmax
+    subtracts each row's maximum first, so logits of +-1e4 stay finite.
+
+    Args:
+        weight: per-class rescaling, array-like of C finite values >= 0 (default None: all ones).
+        ignore_index: a target value that contributes no loss and no gradient (default -100).
+        reduction: "mean" (default), "sum" or "none".
+        label_smoothing: e in [0, 1] (default 0.0): the target is (1 - e) onehot(y) + e/C.
+
+    Shape: logits (N, C) float; target (N,) integer class indices in [0, C) or ``ignore_index``;
+    "none" gives (N,).
+    Backward, with c_n = 1 / sum_m w_{y_m} for mean and 1 otherwise (0 for an ignored row) and
+    W = sum_k w_k: dL/dlogits_n = c_n [(1 - e) w_{y_n} (softmax(logits_n) - onehot(y_n))
+    + (e/C) (W softmax(logits_n) - w)]; without weights and smoothing, (softmax - onehot(y)) c_n.
+    """
+
+    def __init__(
+        self,
+        weight=None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = _weights(weight, "weight", "CrossEntropyLoss", one_d=True)
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+            raise TypeError(f"CrossEntropyLoss: ignore_index must be an integer, got {ignore_index!r}")
+        self.ignore_index = int(ignore_index)
+        if isinstance(label_smoothing, bool) or not isinstance(
+            label_smoothing, int | float | np.integer | np.floating
+        ):
+            raise TypeError(f"CrossEntropyLoss: label_smoothing must be a number, got {label_smoothing!r}")
+        if not 0 <= label_smoothing <= 1:  # False for NaN too
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+        self._weight_cache: dict = {}
 
     def forward(self, pred: np.ndarray, target: np.ndarray):
         target = np.asarray(target)
@@ -151,38 +252,175 @@ class CrossEntropyLoss(Loss):
             raise TypeError(
                 f"CrossEntropyLoss: target must hold integer class indices, got dtype {target.dtype}"
             )
-        classes = pred.shape[1]
-        if target.size and (target.min() < 0 or target.max() >= classes):
-            low, high = target.min(), target.max()
+        rows, classes = pred.shape
+        if self.weight is not None and self.weight.size != classes:
             raise ValueError(
-                f"CrossEntropyLoss: class indices must be in [0, {classes - 1}], got {low}..{high}"
+                f"CrossEntropyLoss: weight has {self.weight.size} values but the logits have "
+                f"{classes} classes"
             )
-        log_probs = F.log_softmax(pred)
-        rows = np.arange(pred.shape[0])
-        self._log_probs = log_probs
-        self._target = target
-        return self._reduce(-log_probs[rows, target])
+        ignored = self._ignored(target, classes)
+        log_probs = self._log_probs = F.log_softmax(pred)
+        self._plain = ignored is None and self.weight is None and not self.label_smoothing
+        if self._plain:
+            self._target = target
+            return self._reduce(-log_probs[np.arange(rows), target])
+
+        dtype = pred.dtype
+        weight = self._class_weight = _cast(self.weight, dtype, self._weight_cache)
+        index = target if ignored is None else np.where(ignored, 0, target)  # any valid class
+        target_weight = np.ones(rows, dtype=dtype) if weight is None else weight[index]
+        if ignored is not None:
+            target_weight = np.where(ignored, target_weight.dtype.type(0), target_weight)
+        losses = target_weight * -log_probs[np.arange(rows), index]
+        eps = self.label_smoothing
+        if eps:
+            smooth = -(log_probs.sum(axis=1) if weight is None else log_probs.dot(weight))
+            if ignored is not None:
+                smooth = np.where(ignored, smooth.dtype.type(0), smooth)
+            losses = (1 - eps) * losses + (eps / classes) * smooth
+        self._target, self._target_weight = index, target_weight
+
+        scale = 1.0
+        value = losses
+        if self.reduction != "none":
+            total = float(np.add.reduce(losses))
+            value = total
+            if self.reduction == "mean":
+                denominator = float(np.add.reduce(target_weight))
+                value = total / denominator if denominator else math.nan
+                scale = 1.0 / denominator if denominator else math.nan
+        row_scale = np.full(rows, scale, dtype=dtype)
+        if ignored is not None:
+            row_scale[ignored] = 0  # no gradient, even where the mean is NaN
+        self._row_scale = row_scale
+        return value
+
+    def _ignored(self, target: np.ndarray, classes: int) -> np.ndarray | None:
+        """The mask of targets equal to ``ignore_index`` (None if none is); the rest must be classes."""
+        if not target.size:
+            return None
+        low, high = target.min(), target.max()
+        ignored = None
+        if low <= self.ignore_index <= high:
+            mask = target == self.ignore_index
+            ignored = mask if mask.any() else None
+        if low < 0 or high >= classes:
+            kept = target if ignored is None else target[~ignored]
+            bad = kept[(kept < 0) | (kept >= classes)]
+            if bad.size:
+                raise ValueError(
+                    f"CrossEntropyLoss: class indices must be in [0, {classes - 1}] or equal "
+                    f"ignore_index ({self.ignore_index}); got {bad.min()}..{bad.max()}"
+                )
+        return ignored
 
     def backward(self) -> np.ndarray:
-        grad = np.exp(self._log_probs)
-        grad[np.arange(grad.shape[0]), self._target] -= 1
-        return grad * self._scale(grad.shape[0])
+        probs = np.exp(self._log_probs)
+        if self._plain:
+            probs[np.arange(probs.shape[0]), self._target] -= 1
+            return probs * self._scale(probs.shape[0])
+        return cross_entropy_grad(
+            probs,
+            self._target,
+            self._row_scale,
+            self._target_weight,
+            self._class_weight,
+            self.label_smoothing,
+        )
+
+    def __repr__(self) -> str:
+        options = [f"reduction={self.reduction!r}"]
+        if self.weight is not None:
+            options.append(f"weight={self.weight.tolist()}")
+        if self.ignore_index != -100:
+            options.append(f"ignore_index={self.ignore_index}")
+        if self.label_smoothing:
+            options.append(f"label_smoothing={self.label_smoothing}")
+        return f"CrossEntropyLoss({', '.join(options)})"
 
 
 class BCEWithLogitsLoss(Loss):
-    """Binary cross-entropy on logits: l_i = -(t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))).
+    """Binary cross-entropy on logits, with element weights and positive-class weights (torch's).
 
-    Evaluated as max(x, 0) - x t + log(1 + exp(-|x|)), finite for any logit.
+    With w the weight (default 1) and q the pos_weight (default 1), both broadcast to the logits:
+        l_i = -w_i [q_i t_i log sigmoid(x_i) + (1 - t_i) log(1 - sigmoid(x_i))]
+            = w_i [(1 - t_i) x_i - (1 + (q_i - 1) t_i) log sigmoid(x_i)],
+    with log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): finite for any finite logit. "mean" divides
+    the sum by numel (the weights do not enter the denominator), as torch.
+
+    Args:
+        weight: rescales each element's loss; array-like of finite values >= 0 whose shape broadcasts
+            to the logits' shape (e.g. (C,) per output column), default None.
+        reduction: "mean" (default), "sum" or "none".
+        pos_weight: weight of the positive term, (C,) or (1,), broadcast along the last (class)
+            dimension; finite values >= 0, default None.
 
     Shape: logits and targets (probabilities in [0, 1]) alike, any shape.
-    Backward: dL/dx = (sigmoid(x) - t) * s, s = 1/numel for mean, 1 otherwise.
+    Backward: dL/dx = w [(1 - t) - (1 + (q - 1) t) sigmoid(-x)] * s (= (sigmoid(x) - t) * s
+    without weights), s = 1/numel for mean, 1 otherwise.
     """
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
+        super().__init__(reduction)
+        self.weight = _weights(weight, "weight", "BCEWithLogitsLoss", one_d=False)
+        self.pos_weight = _weights(pos_weight, "pos_weight", "BCEWithLogitsLoss", one_d=True)
+        self._weight_cache: dict = {}
+        self._pos_weight_cache: dict = {}
 
     def forward(self, pred: np.ndarray, target: np.ndarray):
         _check_same(pred, target, "BCEWithLogitsLoss")
         self._pred = pred
         self._target = target
-        return self._reduce(F.bce_with_logits(pred, target))
+        if self.weight is None and self.pos_weight is None:
+            self._plain = True
+            return self._reduce(F.bce_with_logits(pred, target))
+        self._plain = False
+        weight = self._broadcast(self.weight, "weight", pred, self._weight_cache)
+        pos_weight = self._broadcast(self.pos_weight, "pos_weight", pred, self._pos_weight_cache)
+        log_weight = self._log_weight = None if pos_weight is None else 1 + (pos_weight - 1) * target
+        log_sig = log_sigmoid(pred)
+        losses = (1 - target) * pred - (log_sig if log_weight is None else log_weight * log_sig)
+        if weight is not None:
+            losses = losses * weight
+        self._element_weight = weight
+        return self._reduce(losses)
+
+    @staticmethod
+    def _broadcast(array, name: str, pred: np.ndarray, cache: dict) -> np.ndarray | None:
+        """``array`` in the logits' dtype, after checking that it broadcasts to their shape."""
+        if array is None:
+            return None
+        try:
+            fits = np.broadcast_shapes(array.shape, pred.shape) == pred.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            if array.ndim == 1 and pred.ndim >= 1:
+                message = (
+                    f"{name} has {array.size} values but the logits have {pred.shape[-1]} classes "
+                    f"(last dimension of shape {pred.shape})"
+                )
+            else:
+                message = f"{name} of shape {array.shape} does not broadcast to the logits' {pred.shape}"
+            raise ValueError(f"BCEWithLogitsLoss: {message}")
+        return _cast(array, pred.dtype, cache)
 
     def backward(self) -> np.ndarray:
-        return (F.sigmoid(self._pred) - self._target) * self._scale(self._pred.size)
+        scale = self._scale(self._pred.size)
+        if self._plain:
+            return (F.sigmoid(self._pred) - self._target) * scale
+        positive = F.sigmoid(-self._pred)
+        if self._log_weight is not None:
+            positive = self._log_weight * positive
+        grad = (1 - self._target) - positive
+        if self._element_weight is not None:
+            grad = grad * self._element_weight
+        return grad * scale
+
+    def __repr__(self) -> str:
+        options = [f"reduction={self.reduction!r}"]
+        if self.weight is not None:
+            options.append(f"weight={self.weight.tolist()}")
+        if self.pos_weight is not None:
+            options.append(f"pos_weight={self.pos_weight.tolist()}")
+        return f"BCEWithLogitsLoss({', '.join(options)})"
