@@ -31,7 +31,11 @@ with np.load(FIXTURES / "torch_layers.npz", allow_pickle=False) as _archive:
     FIXTURE = {key: _archive[key] for key in _archive.files}
 
 LAYER_NAMES = [case[0] for case in SCRIPT.LAYER_CASES]
-LOSS_NAMES = [f"{case[0]}_{reduction}" for case in SCRIPT.LOSS_CASES for reduction in SCRIPT.REDUCTIONS]
+LOSS_NAMES = [
+    f"{case[0]}_{reduction}"
+    for case in [*SCRIPT.LOSS_CASES, *SCRIPT.OPTION_LOSS_CASES]
+    for reduction in SCRIPT.REDUCTIONS
+]
 
 
 def build_layer(name: str, kwargs: dict) -> nn.Module:
@@ -70,10 +74,12 @@ def check_layer_case(arrays: dict[str, np.ndarray], case: str) -> None:
     np.testing.assert_array_equal(x, arrays[prefix + "x"], err_msg=f"{case}: input was modified")
 
 
-def check_loss_case(arrays: dict[str, np.ndarray], case: str) -> None:
+def check_loss_case(arrays: dict[str, np.ndarray], case: str, make=None) -> None:
+    """lddl's loss (or ``make(reduction=..., **kwargs)``) against torch's loss value and dL/dpred."""
     prefix = f"loss/{case}/"
     spec = json.loads(str(arrays[prefix + "spec"]))
-    loss_fn = LOSSES[spec["type"]](reduction=spec["reduction"], **spec["kwargs"])
+    make = make or LOSSES[spec["type"]]
+    loss_fn = make(reduction=spec["reduction"], **spec["kwargs"])
     pred, target = arrays[prefix + "pred"].copy(), arrays[prefix + "target"].copy()
     value = loss_fn(pred, target)
     if spec["reduction"] == "none":
@@ -123,6 +129,44 @@ def test_parity_check_catches_a_planted_difference():
     planted["loss/mse_mean/dpred"] = FIXTURE["loss/mse_mean/dpred"] * 4  # the batch-size-too-large gradient
     with pytest.raises(AssertionError, match="dL/dpred"):
         check_loss_case(planted, "mse_mean")
+
+
+class _MeanOverRows(nn.CrossEntropyLoss):
+    """Planted mistake: "mean" divides the sum by N, not by the weights of the targets kept."""
+
+    def __init__(self, reduction: str = "mean", **kwargs) -> None:
+        assert reduction == "mean"
+        super().__init__(reduction="sum", **kwargs)
+
+    def forward(self, pred, target):
+        self._rows = pred.shape[0]
+        return super().forward(pred, target) / self._rows
+
+    def backward(self):
+        return super().backward() / self._rows
+
+
+class _PosWeightOnlyInForward(nn.BCEWithLogitsLoss):
+    """Planted mistake: the backward of the loss without pos_weight."""
+
+    def backward(self):
+        self._log_weight = None
+        return super().backward()
+
+
+@pytest.mark.parametrize(
+    ("case", "make", "label"),
+    [
+        ("cross_entropy_weight_mean", _MeanOverRows, "loss"),
+        ("cross_entropy_ignore_mean", _MeanOverRows, "loss"),
+        ("cross_entropy_all_options_mean", _MeanOverRows, "loss"),
+        ("bce_with_logits_pos_weight_sum", _PosWeightOnlyInForward, "dL/dpred"),
+    ],
+)
+def test_loss_option_check_catches_a_planted_mistake(case, make, label):
+    check_loss_case(FIXTURE, case)  # the real loss passes the same comparison
+    with pytest.raises(AssertionError, match=f"{case}: {label}"):
+        check_loss_case(FIXTURE, case, make)
 
 
 # --- live: the same cases recomputed by torch now ---------------------------------------------------
