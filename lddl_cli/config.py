@@ -170,14 +170,34 @@ class HuberLossSpec(Spec):
     delta: PositiveFloat = 1.0
 
 
+# Class weights: one finite number >= 0 per output, not all 0 (checked against the model's output
+# width in _loss_width_problems).
+ClassWeights = Annotated[list[NonNegativeFloat], Field(min_length=1)]
+
+
+def _some_positive(weights: list[float] | None) -> list[float] | None:
+    if weights is not None and not any(weights):
+        raise ValueError("needs at least one value > 0 (all 0 weighs every loss term by 0)")
+    return weights
+
+
 class CrossEntropyLossSpec(Spec):
     type: Literal["cross_entropy"] = "cross_entropy"
     reduction: Reduction = "mean"
+    weight: ClassWeights | None = None
+    ignore_index: int = -100
+    label_smoothing: Probability = 0.0
+
+    _weight = field_validator("weight")(lambda weights: _some_positive(weights))
 
 
 class BCEWithLogitsLossSpec(Spec):
     type: Literal["bce_with_logits"] = "bce_with_logits"
     reduction: Reduction = "mean"
+    weight: ClassWeights | None = None
+    pos_weight: ClassWeights | None = None
+
+    _weight = field_validator("weight")(lambda weights: _some_positive(weights))
 
 
 LOSS_SPECS: dict[str, type[Spec]] = {
@@ -1175,8 +1195,9 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
 
 # --- cross-checks -----------------------------------------------------------------------------------
 def _cross_check(config: Config, locator: _Locator) -> list[Problem]:
-    """Checks across keys: layer widths chain; norms match the width before them."""
-    problems: list[Problem] = []
+    """Checks across keys: layer widths chain; norms match the width before them; the loss's
+    per-output weights match the model's output width."""
+    problems: list[Problem] = _loss_width_problems(config, locator)
     if config.model.layers is None:
         return problems
     width: int | None = None
@@ -1201,6 +1222,33 @@ def _cross_check(config: Config, locator: _Locator) -> list[Problem]:
                 width, width_from = size, f"layers[{index}].{key}"
     if not any(layer.type == "linear" for layer in config.model.layers):
         problems.append(locator.problem(("model", "layers"), "needs at least one linear layer"))
+    return problems
+
+
+# The loss keys that hold one value per model output: (key, whether a single value is allowed too).
+LOSS_WIDTH_KEYS = {
+    "cross_entropy": (("weight", False),),
+    "bce_with_logits": (("weight", True), ("pos_weight", True)),
+}
+
+
+def _loss_width_problems(config: Config, locator: _Locator) -> list[Problem]:
+    """A class weight / pos_weight list whose length is not the model's output width."""
+    keys = [(k, one) for k, one in LOSS_WIDTH_KEYS.get(config.loss.type, ()) if getattr(config.loss, k)]
+    output = model_widths(config)[1] if keys else None
+    if output is None:  # no weights, or no linear layer (reported by the layer checks)
+        return []
+    width, width_path = output
+    problems = []
+    for key, one in keys:
+        count = len(getattr(config.loss, key))
+        if count != width and not (one and count == 1):
+            allowed = f"{width}, or 1 for every output" if one else f"{width}, one per class"
+            message = (
+                f"has {count} value{'s' if count != 1 else ''} but the model's output width is {width} "
+                f"({dotted_path(width_path)}); give {allowed}"
+            )
+            problems.append(locator.problem(("loss", key), message))
     return problems
 
 
