@@ -429,6 +429,8 @@ def entry() -> None:
     is reaped before ``main`` returns, so nothing is lost by skipping the teardown, which unloads
     NumPy, pydantic, Rich and the rest module by module: about 0.1 s at the end of every command,
     5-10% of ``lddl train configs/sin.yaml``. Output still goes out: the streams are flushed first.
+    Under a tracer or profiler (coverage, cProfile), or with atexit handlers registered, it exits
+    normally; ``python -m lddl_cli`` always does.
     """
     try:
         main()
@@ -438,9 +440,19 @@ def entry() -> None:
     if code is not None and not isinstance(code, int):  # sys.exit("message"): print it, as Python does
         _stderr(str(code))
         code = 1
+    if sys.gettrace() is not None or sys.getprofile() is not None or _exit_handlers():
+        sys.exit(code)  # a coverage tracer, a profiler or an atexit handler still has work to do
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed pipe (`lddl schema | head -1`): Python exits 120 too
         code = code or 120
     os._exit(code or 0)
+
+
+def _exit_handlers() -> int:
+    """How many atexit handlers are registered (CPython; assume some where it cannot tell)."""
+    import atexit
+
+    count = getattr(atexit, "_ncallbacks", None)
+    return count() if count is not None else 1

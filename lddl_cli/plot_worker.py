@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import os
-import select
+import selectors
 import signal
 import subprocess
 import sys
@@ -33,12 +33,14 @@ class PlotWorker:
     """A started worker process: ``send`` the figures, do other work, then ``wait`` for them."""
 
     def __init__(self) -> None:
-        # Its stdout is a pipe it never writes: the pipe's end of file marks the worker's exit.
+        # Its stdout is a pipe it never writes: the pipe's end of file marks the worker's exit. Its
+        # own session (process group) lets one killpg end it together with the copy it forks.
         self._process: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-m", "lddl_cli.plot_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     def send(self, figures: list[tuple[str, Path, dict]]) -> bool:
@@ -59,10 +61,11 @@ class PlotWorker:
         if process is None:
             return False
         try:
-            # Popen.wait(timeout) polls with sleeps of up to 50 ms; select wakes at the exit itself.
-            ready, _, _ = select.select([process.stdout], [], [], timeout)
-            if not ready:
-                return False
+            # Popen.wait(timeout) polls with sleeps of up to 50 ms; a selector wakes at the exit itself.
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ)
+                if not selector.select(timeout):
+                    return False
             return process.wait(timeout) == 0
         except subprocess.TimeoutExpired:
             return False
@@ -77,9 +80,13 @@ class PlotWorker:
 
 
 def _end(process: subprocess.Popen) -> None:
-    """Kill the worker if it still runs (timed out, or interrupted), reap it, close its pipe."""
+    """Kill the worker and the copy it may have forked if it still runs (timed out, or
+    interrupted), reap it, close its pipe."""
     if process.poll() is None:
-        process.kill()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # its session's group: the worker and its fork
+        except ProcessLookupError:
+            pass
         process.wait()
     process.stdout.close()
 

@@ -270,18 +270,25 @@ class Linear(Module):
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        weight_grad, accumulate_weight = self.weight.grad_for_write()
+        weight, bias = self.weight, self.bias
+        weight_grad, accumulate_weight = weight.grad_for_write()
         bias_grad, accumulate_bias = None, True
-        if self.bias is not None:
-            bias_grad, accumulate_bias = self.bias.grad_for_write()
-        F.linear_backward_params(
-            grad,
-            self._x,
-            weight_grad,
-            bias_grad,
-            accumulate_weight=accumulate_weight,
-            accumulate_bias=accumulate_bias,
-        )
+        if bias is not None:
+            bias_grad, accumulate_bias = bias.grad_for_write()
+        try:
+            F.linear_backward_params(
+                grad,
+                self._x,
+                weight_grad,
+                bias_grad,
+                accumulate_weight=accumulate_weight,
+                accumulate_bias=accumulate_bias,
+            )
+        except BaseException:  # e.g. a gradient of the wrong shape: leave zeroed gradients zero
+            weight.grad_write_failed(accumulate_weight)
+            if bias is not None:
+                bias.grad_write_failed(accumulate_bias)
+            raise
         if not self.needs_input_grad:
             return None
         return F.linear_input_grad(grad, self.weight.data)
@@ -295,7 +302,8 @@ class Linear(Module):
 class ReLU(Module):
     """Rectified linear unit: y = max(x, 0), elementwise.
 
-    Shape: any -> same. Backward: dL/dx = G * [x > 0] (the subgradient at 0 is 0, as PyTorch).
+    Shape: any -> same. Backward: dL/dx = G * [x > 0] (the subgradient at 0 is 0, as PyTorch; at a
+    NaN input the gradient is NaN, where PyTorch passes G through).
     """
 
     def __init__(self) -> None:

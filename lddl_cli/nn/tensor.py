@@ -9,7 +9,9 @@ underlying array. The ``data`` and ``grad`` setters enforce that.
 ``zero_grad`` is lazy, as PyTorch's default ``set_to_none``: it only marks the gradient as zero.
 The next backward then *writes* its gradient (``np.dot(..., out=grad)``) instead of adding it to
 a zeroed array, which saves a fill and one addition per tensor per step; anything that reads the
-gradient first (``p.grad``, ``FlatBuffers.grad``) finds real zeros, filled on that read.
+gradient first (``p.grad``, ``FlatBuffers.grad``) finds real zeros, filled on that read. As with
+PyTorch's ``set_to_none``, an array obtained *before* ``zero_grad`` keeps the old values until
+then: read ``p.grad`` (or ``FlatBuffers.grad``) again after ``zero_grad`` and after backward.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ class Parameter:
         self._grad_is_zero = False
         return self._grad, accumulate
 
+    def grad_write_failed(self, accumulate: bool) -> None:
+        """Undo ``grad_for_write`` when the backward raised before writing: a zeroed gradient
+        stays zero (instead of exposing the stale values under it)."""
+        if not accumulate:
+            self.zero_grad()
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self._data.shape
@@ -140,6 +148,8 @@ class FlatBuffers:
         """Set every packed gradient to zero, lazily (one flag per parameter, no fill)."""
         for p in self.parameters:
             p._grad_is_zero = True
+            if p._packing is not self and p._packing is not None:  # re-packed elsewhere since
+                p._packing.some_grad_zeroed = True
         self.some_grad_zeroed = True
 
     def owns(self, parameters: list[Parameter]) -> bool:

@@ -144,8 +144,22 @@ def test_entry_reports_a_message_exit_as_python_does(monkeypatch, capsys):
     exits = []
     monkeypatch.setattr(cli, "main", lambda: sys.exit("stopped: a message"))
     monkeypatch.setattr(cli.os, "_exit", exits.append)
+    # As in a plain run of the console script: no tracer, no profiler, no atexit handler (pytest has them).
+    monkeypatch.setattr(cli.sys, "gettrace", lambda: None)
+    monkeypatch.setattr(cli.sys, "getprofile", lambda: None)
+    monkeypatch.setattr(cli, "_exit_handlers", lambda: 0)
     cli.entry()
     assert exits == [1] and capsys.readouterr().err == "stopped: a message\n"
+
+
+def test_entry_exits_normally_under_a_tracer_so_coverage_and_profilers_see_the_end(monkeypatch):
+    exits = []
+    monkeypatch.setattr(cli, "main", lambda: None)
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setattr(cli.sys, "gettrace", lambda: object())
+    with pytest.raises(SystemExit) as done:
+        cli.entry()
+    assert done.value.code == 0 and exits == []
 
 
 def test_python_dash_m():

@@ -3,6 +3,7 @@ back to drawing in-process, so a run never loses a plot to the worker."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,36 @@ def test_a_worker_that_never_finishes_is_killed_at_the_timeout():
     process = worker._process  # never sent anything: it waits on its stdin forever
     assert worker.wait(timeout=0.5) is False
     assert process.returncode is not None and process.stdout.closed
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group ``pgid``, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from Linux's /proc")
+def test_ending_the_worker_also_ends_the_copy_it_forked(tmp_path):
+    """Ctrl-C or a timeout while both halves draw must not leave the fork drawing after lddl exits."""
+    points = np.arange(1, 2_000_001)
+    slow = {"epochs": points, "train_loss": 1.0 + 1.0 / points}
+    worker = PlotWorker()
+    group = worker._process.pid  # the worker leads its own session and process group
+    assert worker.send([("loss", tmp_path / "a.png", slow), ("loss", tmp_path / "b.png", slow)])
+    deadline = time.monotonic() + 60
+    while len(_group_members(group)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_group_members(group)) == 2, "the worker never forked its drawing copy"
+    worker.close()
+    deadline = time.monotonic() + 10
+    while _group_members(group) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _group_members(group) == []
+    assert not (tmp_path / "a.png").exists() and not (tmp_path / "b.png").exists()

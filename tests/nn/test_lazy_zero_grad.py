@@ -1,8 +1,10 @@
 """zero_grad is lazy (issue 5): it flags gradients as zero and the next backward overwrites them.
 
-What a user sees must not change: a zeroed gradient reads as zeros (per parameter and through the
-packed flat buffer), gradients still accumulate over backward calls until zero_grad, and an
-optimizer never steps on stale values of a parameter that no backward wrote since zero_grad.
+What a user reads through ``p.grad`` or ``FlatBuffers.grad`` must not change: a zeroed gradient
+reads as zeros, gradients still accumulate over backward calls until zero_grad, and an optimizer
+never steps on stale values of a parameter that no backward wrote since zero_grad. One thing does
+change, as with PyTorch's ``zero_grad(set_to_none=True)``: an array obtained before zero_grad
+keeps its old values until the gradient is read or written again.
 """
 
 from __future__ import annotations
@@ -131,3 +133,37 @@ def test_relu_backward_masks_by_the_output_sign_and_propagates_nan():
     y = np.array([[0.0, 2.0, np.nan, 0.5]])
     grad = np.array([[3.0, 3.0, 3.0, -1.0]])
     np.testing.assert_array_equal(F.relu_backward(grad, y), [[0.0, 3.0, np.nan, -1.0]])
+
+
+def test_an_array_held_across_zero_grad_keeps_its_values_until_the_gradient_is_read(rng):
+    """As a tensor held across torch's zero_grad(set_to_none=True): read p.grad again instead."""
+    p = Parameter(rng.standard_normal(3))
+    p.grad = np.ones(3)
+    held = p.grad
+    p.zero_grad()
+    np.testing.assert_array_equal(held, np.ones(3))
+    np.testing.assert_array_equal(p.grad, np.zeros(3))
+    np.testing.assert_array_equal(held, np.zeros(3))  # the same array, filled by that read
+
+
+def test_a_backward_that_raises_leaves_a_zeroed_gradient_zero(rng):
+    layer = nn.Linear(3, 2, dtype=np.float64, rng=rng)
+    x = rng.standard_normal((4, 3))
+    layer(x)
+    layer.backward(np.ones((4, 2)))
+    layer.zero_grad()
+    layer(x)
+    with pytest.raises(ValueError):
+        layer.backward(np.ones((4, 5)))  # the wrong width
+    np.testing.assert_array_equal(layer.weight.grad, np.zeros((2, 3)))
+    np.testing.assert_array_equal(layer.bias.grad, np.zeros(2))
+
+
+def test_zero_grad_through_stale_buffers_still_zeroes_through_the_new_ones(rng):
+    """Buffers left behind by a re-packing (an optimizer built before it) flag the new ones too."""
+    first, second = Parameter(rng.standard_normal(2)), Parameter(rng.standard_normal(3))
+    old = pack_parameters([first, second])
+    new = pack_parameters([second, first])
+    first.grad, second.grad = np.ones(2), np.ones(3)
+    old.zero_grad()
+    np.testing.assert_array_equal(new.grad, np.zeros(5))
