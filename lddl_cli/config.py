@@ -51,7 +51,8 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 DecayType = Literal["l2", "l1"]
-Reduction = Literal["mean", "sum", "none"]
+# The library's losses also take "none" (one loss per element), but training needs one number.
+Reduction = Literal["mean", "sum"]
 
 
 class Spec(BaseModel):

@@ -254,6 +254,9 @@ class _PairChecker:
         self.data = config.data
         self.dtype = np.dtype(config.dtype)
         self.labels = config.loss.type == "cross_entropy"
+        # Rows labelled with the loss's ignore_index (torch's -100 by default) are valid data: the
+        # loss skips them.
+        self.ignore_index = getattr(config.loss, "ignore_index", None) if self.labels else None
         (self.in_width, in_path), (self.out_width, out_path) = model_widths(config)
         self.in_where = config.where(in_path)
         self.out_where = config.where(out_path)
@@ -288,11 +291,16 @@ class _PairChecker:
             return y
         labels = y.astype(np.int64)
         classes = self.out_width
-        if labels.min() < 0 or labels.max() >= classes:
+        counted = labels if self.ignore_index is None else labels[labels != self.ignore_index]
+        if labels.size and not counted.size:
+            self.fail(key, f"every label is the loss's ignore_index {self.ignore_index}: nothing to learn from")
+            return labels
+        if counted.size and (counted.min() < 0 or counted.max() >= classes):
+            ignored = "" if self.ignore_index is None else f" (or the loss's ignore_index {self.ignore_index})"
             self.fail(
                 key,
-                f"class labels must be in [0, {classes}) for {classes} outputs; "
-                f"got {int(labels.min())}..{int(labels.max())}",
+                f"class labels must be in [0, {classes}) for {classes} outputs{ignored}; "
+                f"got {int(counted.min())}..{int(counted.max())}",
             )
         return labels
 

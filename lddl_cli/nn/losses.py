@@ -211,7 +211,7 @@ class CrossEntropyLoss(Loss):
         label_smoothing: e in [0, 1] (default 0.0): the target is (1 - e) onehot(y) + e/C.
 
     Shape: logits (N, C) float; target (N,) integer class indices in [0, C) or ``ignore_index``;
-    "none" gives (N,).
+    "none" gives (N,). After forward, ``counted_weight`` is sum_n w_{y_n} over the rows not ignored.
     Backward, with c_n = 1 / sum_m w_{y_m} for mean and 1 otherwise (0 for an ignored row) and
     W = sum_k w_k: dL/dlogits_n = c_n [(1 - e) w_{y_n} (softmax(logits_n) - onehot(y_n))
     + (e/C) (W softmax(logits_n) - w)]; without weights and smoothing, (softmax - onehot(y)) c_n.
@@ -263,6 +263,7 @@ class CrossEntropyLoss(Loss):
         self._plain = ignored is None and self.weight is None and not self.label_smoothing
         if self._plain:
             self._target = target
+            self.counted_weight = float(rows)
             return self._reduce(-log_probs[np.arange(rows), target])
 
         dtype = pred.dtype
@@ -280,13 +281,16 @@ class CrossEntropyLoss(Loss):
             losses = (1 - eps) * losses + (eps / classes) * smooth
         self._target, self._target_weight = index, target_weight
 
+        # The weight of the rows that count (their number without class weights): 0 when every
+        # target is ignored, where the mean is NaN; a trainer skips such a batch.
+        self.counted_weight = float(np.add.reduce(target_weight))
         scale = 1.0
         value = losses
         if self.reduction != "none":
             total = float(np.add.reduce(losses))
             value = total
             if self.reduction == "mean":
-                denominator = float(np.add.reduce(target_weight))
+                denominator = self.counted_weight
                 value = total / denominator if denominator else math.nan
                 scale = 1.0 / denominator if denominator else math.nan
         row_scale = np.full(rows, scale, dtype=dtype)

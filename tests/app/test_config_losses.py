@@ -225,3 +225,31 @@ def test_lddl_check_reports_a_weight_of_the_wrong_length(classifier_project):
         f"c.yaml:{located(text, 'weight: |[1.0, 2.5]')}: loss.weight: has 2 values but the model's output "
         "width is 3 (model.widths[2]); give 3, one per class"
     ]
+
+
+def test_lddl_train_learns_from_data_with_ignored_labels(classifier_project):
+    """Rows labelled -100 (torch's default ignore_index) pass the data check and cost nothing."""
+    labels = np.random.default_rng(5).integers(0, 3, 40)
+    labels[::5] = -100
+    np.save(classifier_project / "y.npy", labels)
+    write(classifier_project, CLASSIFIER.replace("ignore_index: 1", "ignore_index: -100"))
+    result = CliRunner().invoke(app, ["train", "c.yaml", "--quiet", "--out", "run"])
+    assert result.exit_code == 0, result.output
+    losses = np.loadtxt(classifier_project / "run" / "metrics.csv", delimiter=",", skiprows=1, usecols=1)
+    assert np.isfinite(losses).all()
+
+
+def test_a_batch_whose_labels_are_all_ignored_is_skipped_not_a_divergence(classifier_project):
+    """Its mean is 0/0 (NaN, as torch): the trainer skips it instead of reporting a diverged run."""
+    labels = np.random.default_rng(5).integers(0, 3, 40)
+    labels[:4] = -100  # the whole first batch: no shuffling, batches of 4
+    np.save(classifier_project / "y.npy", labels)
+    text = CLASSIFIER.replace("ignore_index: 1", "ignore_index: -100").replace(
+        "train: {epochs: 2, batch_size: 4}", "train: {epochs: 3, batch_size: 4, shuffle: false}"
+    )
+    write(classifier_project, text)
+    result = CliRunner().invoke(app, ["train", "c.yaml", "--quiet", "--out", "run"])
+    assert result.exit_code == 0, result.output
+    assert "3 epochs, 27 steps" in result.stdout  # 10 batches an epoch, the ignored one skipped
+    losses = np.loadtxt(classifier_project / "run" / "metrics.csv", delimiter=",", skiprows=1, usecols=1)
+    assert np.isfinite(losses).all()

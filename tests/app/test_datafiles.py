@@ -420,7 +420,12 @@ def test_cross_entropy_keeps_int64_labels(project, labels):
 @pytest.mark.parametrize(
     ("labels", "expected"),
     [
-        (np.array([0, 1, 3, 1] * 5), "y.npy: data.y: class labels must be in [0, 3) for 3 outputs; got 0..3"),
+        (
+            np.array([0, 1, 3, 1] * 5),
+            "y.npy: data.y: class labels must be in [0, 3) for 3 outputs (or the loss's ignore_index -100); "
+            "got 0..3",
+        ),
+        (np.array([-100] * 20), "y.npy: data.y: every label is the loss's ignore_index -100: nothing to learn"),
         (np.array([0, -1, 2, 1] * 5), "y.npy: data.y: class labels must be in [0, 3)"),
         (np.array([0.5, 1, 2, 1] * 5), "y.npy: data.y: class labels must be whole numbers"),
         (np.zeros((20, 3)), "y.npy: data.y: cross_entropy needs (N,) class labels; got shape (20, 3)"),
@@ -431,6 +436,27 @@ def test_bad_class_labels(project, labels, expected):
     np.save("vy.npy", np.array([0, 1, 2, 0, 1, 2]))
     lines = data_problems(LABELS)
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+@pytest.mark.parametrize(
+    ("ignore_index", "labels"),
+    [(-100, [0, -100, 2, 1]), (5, [0, 5, 2, 1]), (1, [0, 1, 2, 1])],
+    ids=["torch's default -100", "a value past the classes", "a class itself"],
+)
+def test_labels_equal_to_the_loss_ignore_index_are_valid_data(project, ignore_index, labels):
+    np.save("y.npy", np.array(labels * 5))
+    np.save("vy.npy", np.array([0, 1, 2, 0, 1, 2]))
+    overrides = [*LABELS, f"loss={{type: cross_entropy, ignore_index: {ignore_index}}}"]
+    assert dataset(overrides).y.tolist() == labels * 5  # loads: no DataError
+
+
+def test_a_label_outside_the_classes_is_still_refused_with_a_custom_ignore_index(project):
+    np.save("y.npy", np.array([0, 5, 7, 1] * 5))
+    np.save("vy.npy", np.array([0, 1, 2, 0, 1, 2]))
+    lines = data_problems([*LABELS, "loss={type: cross_entropy, ignore_index: 5}"])
+    assert lines == [
+        "y.npy: data.y: class labels must be in [0, 3) for 3 outputs (or the loss's ignore_index 5); got 0..7"
+    ]
 
 
 def test_values_too_large_for_the_dtype_are_refused(project, rng):

@@ -85,6 +85,10 @@ CONFIG = [
     _config("epochs_string", [_at("epochs_string", 16) + r"train\.epochs: expected an integer; got 'ten'"]),
     _config("epochs_bool", [_at("epochs_bool", 16) + r"train\.epochs: expected an integer; got true"]),
     _config(
+        "loss_reduction_none",
+        [_at("loss_reduction_none", 10) + r"loss\.reduction: unknown value 'none'; allowed: mean, sum"],
+    ),
+    _config(
         "batch_size_float",
         [_at("batch_size_float", 17) + r"train\.batch_size: expected an integer; got 32\.5"],
     ),
