@@ -291,12 +291,13 @@ class _PairChecker:
             return y
         labels = y.astype(np.int64)
         classes = self.out_width
-        counted = labels if self.ignore_index is None else labels[labels != self.ignore_index]
+        ignore = self.ignore_index
+        counted = labels if ignore is None else labels[labels != ignore]
         if labels.size and not counted.size:
-            self.fail(key, f"every label is the loss's ignore_index {self.ignore_index}: nothing to learn from")
+            self.fail(key, f"every label is the loss's ignore_index {ignore}: nothing to learn from")
             return labels
         if counted.size and (counted.min() < 0 or counted.max() >= classes):
-            ignored = "" if self.ignore_index is None else f" (or the loss's ignore_index {self.ignore_index})"
+            ignored = "" if ignore is None else f" (or the loss's ignore_index {ignore})"
             self.fail(
                 key,
                 f"class labels must be in [0, {classes}) for {classes} outputs{ignored}; "

@@ -385,7 +385,7 @@ def located(text: str, anchor: str) -> str:
             "loss: {type: mse, reduction: avg}",
             "loss.reduction",
             "avg",
-            "unknown value 'avg'; allowed: mean, sum, none",
+            "unknown value 'avg'; allowed: mean, sum",
         ),
         ("loss: mse", "loss: {type: mse, reduction: Mean}", "loss.reduction", "Mean", "did you mean 'mean'?"),
         ("0.9}", "0.9, decay_type: l3}", "optimizer.decay_type", "l3", "allowed: l2, l1"),

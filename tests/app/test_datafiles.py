@@ -425,7 +425,7 @@ def test_cross_entropy_keeps_int64_labels(project, labels):
             "y.npy: data.y: class labels must be in [0, 3) for 3 outputs (or the loss's ignore_index -100); "
             "got 0..3",
         ),
-        (np.array([-100] * 20), "y.npy: data.y: every label is the loss's ignore_index -100: nothing to learn"),
+        (np.array([-100] * 20), "y.npy: data.y: every label is the loss's ignore_index -100: nothing"),
         (np.array([0, -1, 2, 1] * 5), "y.npy: data.y: class labels must be in [0, 3)"),
         (np.array([0.5, 1, 2, 1] * 5), "y.npy: data.y: class labels must be whole numbers"),
         (np.zeros((20, 3)), "y.npy: data.y: cross_entropy needs (N,) class labels; got shape (20, 3)"),
