@@ -9,9 +9,11 @@ backward (bias, activation, loss and update FLOPs are ignored, < 0.2% here). The
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
-from .timing import CaseResult, Row, Settings, Target, median_interleaved, ratio
+from .timing import CaseResult, Row, Settings, Target, interleaved_samples, paired_ratio
 
 NAME = "large"
 WIDTHS = (784, 1024, 1024, 10)
@@ -144,30 +146,34 @@ def run(settings: Settings) -> CaseResult:
         runners["lddl"] = LddlLarge(weights, x, y).run
     if no_torch is None:
         runners["PyTorch eager"] = TorchLarge(weights, x, y).run
-    seconds = median_interleaved(
+    samples = interleaved_samples(
         {name: (lambda run=run: run(steps)) for name, run in runners.items()},
         dict.fromkeys(runners, steps),
         settings,
     )
+    seconds = {name: statistics.median(values) for name, values in samples.items()}
     for name in ("lddl", "PyTorch eager", "bare np.matmul (9 products)"):
         if name in seconds:
             result.rows.append(Row(NAME, name, seconds[name], flops=flops))
         else:
             reason = no_lddl if name == "lddl" else no_torch
             result.rows.append(Row(NAME, name, None, note=f"not available: {reason}"))
-    lddl_s = seconds.get("lddl")
     result.targets.append(
         Target(
             NAME,
             "lddl / PyTorch throughput (steps/s)",
-            ratio(seconds.get("PyTorch eager"), lddl_s),
+            paired_ratio(samples, "PyTorch eager", "lddl"),
             0.95,
             True,
+            note="median of the rounds' ratios",
         )
     )
     result.targets.append(
         Target(
-            NAME, "lddl / bare np.matmul GFLOP/s", ratio(seconds["bare np.matmul (9 products)"], lddl_s), None
+            NAME,
+            "lddl / bare np.matmul GFLOP/s",
+            paired_ratio(samples, "bare np.matmul (9 products)", "lddl"),
+            None,
         )
     )
     return result

@@ -14,9 +14,18 @@ whatever it computes, so their ratio is the floor any NumPy optimizer can reach.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
-from .timing import CaseResult, Row, Settings, Target, median_interleaved, ratio
+from .timing import (
+    CaseResult,
+    Row,
+    Settings,
+    Target,
+    interleaved_samples,
+    paired_ratio,
+)
 
 NAME = "optim"
 CONFIGS = {
@@ -102,9 +111,10 @@ def run(settings: Settings) -> CaseResult:
 
         return run_steps
 
-    seconds = median_interleaved(
+    samples = interleaved_samples(
         {label: stepper(opt) for label, opt in optimizers.items()}, dict.fromkeys(optimizers, steps), settings
     )
+    seconds = {label: statistics.median(values) for label, values in samples.items()}
     for label in CONFIGS:
         result.rows.append(Row(NAME, f"{label}: step()", seconds.get(label), note=missing.get(label, "")))
     for label in ("Adam", "AdamW", "RMSprop"):
@@ -112,7 +122,7 @@ def run(settings: Settings) -> CaseResult:
             Target(
                 NAME,
                 f"{label} step() / {REFERENCE} step()",
-                ratio(seconds.get(label), seconds.get(REFERENCE)),
+                paired_ratio(samples, label, REFERENCE),
                 1.3,
             )
         )
@@ -128,18 +138,19 @@ def run(settings: Settings) -> CaseResult:
 
         return run_steps
 
-    hand_seconds = median_interleaved(
+    hand_samples = interleaved_samples(
         {"SGD momentum": repeat(hand.sgd_momentum), "Adam": repeat(hand.adam)},
         {"SGD momentum": steps, "Adam": steps},
         settings,
     )
+    hand_seconds = {label: statistics.median(values) for label, values in hand_samples.items()}
     for label, value in hand_seconds.items():
         result.rows.append(Row(NAME, f"hand-written NumPy {label} update", value, note=f"{size} parameters"))
     result.targets.append(
         Target(
             NAME,
             "hand-written Adam / SGD momentum update",
-            ratio(hand_seconds["Adam"], hand_seconds["SGD momentum"]),
+            paired_ratio(hand_samples, "Adam", "SGD momentum"),
             None,
             note="the NumPy floor of the step() ratio",
         )
@@ -152,11 +163,12 @@ def run(settings: Settings) -> CaseResult:
         x, y = sine_data()
         epochs = 8 if settings.quick else 40
         loops = {label: LddlLoop(weights, x, y, optimizer=CONFIGS[label]) for label in optimizers}
-        loop_seconds = median_interleaved(
+        loop_samples = interleaved_samples(
             {label: (lambda loop=loop: loop.run(epochs)) for label, loop in loops.items()},
             {label: epochs * loop.steps_per_epoch for label, loop in loops.items()},
             settings,
         )
+        loop_seconds = {label: statistics.median(values) for label, values in loop_samples.items()}
         for label in loops:
             result.rows.append(Row(NAME, f"{label}: training step", loop_seconds[label]))
         for label in ("Adam", "AdamW", "RMSprop"):
@@ -164,7 +176,7 @@ def run(settings: Settings) -> CaseResult:
                 Target(
                     NAME,
                     f"{label} training step / {REFERENCE} training step",
-                    ratio(loop_seconds.get(label), loop_seconds.get(REFERENCE)),
+                    paired_ratio(loop_samples, label, REFERENCE),
                     1.3,
                 )
             )

@@ -13,9 +13,11 @@ checks that the batches really agree and that the parameters agree after a few s
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 
-from .timing import CaseResult, Row, Settings, Target, median_interleaved, ratio
+from .timing import CaseResult, Row, Settings, Target, interleaved_samples, paired_ratio
 
 NAME = "sine"
 WIDTHS = (1, 16, 64, 16, 1)
@@ -374,7 +376,8 @@ def run(settings: Settings) -> CaseResult:
     loops = {name: make() for name, make in makers.items()}
     runners = {name: (lambda loop=loop: loop.run(epochs)) for name, loop in loops.items()}
     units = {name: epochs * loop.steps_per_epoch for name, loop in loops.items()}
-    seconds = median_interleaved(runners, units, settings)
+    samples = interleaved_samples(runners, units, settings)
+    seconds = {name: statistics.median(values) for name, values in samples.items()}
 
     for name in (
         "lddl",
@@ -389,32 +392,40 @@ def run(settings: Settings) -> CaseResult:
             reason = no_lddl if name == "lddl" else no_torch
             result.rows.append(Row(NAME, name, None, note=f"not available: {reason}"))
 
-    lddl_s = seconds.get("lddl")
+    # Each ratio is the median of the rounds' ratios (see timing.paired_ratio).
+    paired = "median of the rounds' ratios"
     result.targets.append(
         Target(
             NAME,
             "PyTorch eager / lddl, µs per step",
-            ratio(seconds.get("PyTorch eager (default threads)"), lddl_s),
+            paired_ratio(samples, "PyTorch eager (default threads)", "lddl"),
             10.0,
             higher_is_better=True,
+            note=paired,
         )
     )
     result.targets.append(
         Target(
             NAME,
             "PyTorch eager 1 thread / lddl",
-            ratio(seconds.get("PyTorch eager (1 thread)"), lddl_s),
+            paired_ratio(samples, "PyTorch eager (1 thread)", "lddl"),
             None,
         )
     )
     result.targets.append(
-        Target(NAME, "lddl / hand-fused NumPy, µs per step", ratio(lddl_s, seconds["hand-fused NumPy"]), 1.2)
+        Target(
+            NAME,
+            "lddl / hand-fused NumPy, µs per step",
+            paired_ratio(samples, "lddl", "hand-fused NumPy"),
+            1.2,
+            note=paired,
+        )
     )
     result.targets.append(
         Target(
             NAME,
             "lddl / hand-fused with lddl's primitives",
-            ratio(lddl_s, seconds["hand-fused NumPy, lddl's primitives"]),
+            paired_ratio(samples, "lddl", "hand-fused NumPy, lddl's primitives"),
             None,
             note="the framework's own overhead",
         )

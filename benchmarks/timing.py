@@ -90,7 +90,28 @@ class CaseResult:
 def median_interleaved(
     runners: dict[str, Callable[[], None]], units: dict[str, int], settings: Settings
 ) -> dict[str, float]:
-    """Median seconds per unit for each runner, timing them in alternating rounds.
+    """Median seconds per unit for each runner, timing them in alternating rounds (see
+    ``interleaved_samples``)."""
+    samples = interleaved_samples(runners, units, settings)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def paired_ratio(samples: dict[str, list[float]], numerator: str, denominator: str) -> float | None:
+    """The median over rounds of one round's ratio numerator / denominator.
+
+    The machines drift by up to 2x over seconds; two variants timed in the same round share the
+    phase, so the ratio of each round moves less than the ratio of the two medians.
+    """
+    if numerator not in samples or denominator not in samples:
+        return None
+    pairs = zip(samples[numerator], samples[denominator], strict=True)
+    return statistics.median(a / b for a, b in pairs)
+
+
+def interleaved_samples(
+    runners: dict[str, Callable[[], None]], units: dict[str, int], settings: Settings
+) -> dict[str, list[float]]:
+    """Seconds per unit of each runner in each timed round, runners alternating within a round.
 
     Every round runs each runner once (after ``settings.warmup`` untimed rounds), so slow
     phases of a shared machine hit all variants alike; ``units[name]`` is how many steps one
@@ -110,7 +131,7 @@ def median_interleaved(
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

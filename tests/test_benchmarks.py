@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks import __main__ as runner
 from benchmarks import sine
-from benchmarks.timing import CaseResult, Row, Settings, Target, median_interleaved
+from benchmarks.timing import CaseResult, Row, Settings, Target, median_interleaved, paired_ratio
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,14 @@ from benchmarks.timing import CaseResult, Row, Settings, Target, median_interlea
 )
 def test_target_status(value, limit, higher, status):
     assert Target("case", "ratio", value, limit, higher_is_better=higher).status == status
+
+
+def test_paired_ratio_follows_each_round_not_the_medians():
+    """Two of three rounds give 10; the ratio of the medians would say 2.5."""
+    samples = {"torch": [10.0, 10.0, 40.0], "lddl": [1.0, 4.0, 4.0]}
+    assert paired_ratio(samples, "torch", "lddl") == pytest.approx(10.0)
+    assert paired_ratio(samples, "lddl", "torch") == pytest.approx(0.1)
+    assert paired_ratio(samples, "torch", "missing") is None
 
 
 def test_median_interleaved_counts_units():
