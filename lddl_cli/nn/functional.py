@@ -15,8 +15,8 @@ import numpy as np
 # - products use the ndarray.dot method: the same BLAS routine as `@` and np.dot, but `@` is a
 #   generalized ufunc and np.dot goes through a Python-level __array_function__ dispatcher;
 # - row sums use np.add.reduce (ndarray.sum is a Python wrapper around it);
-# - comparisons and max with 0 take a 0-d array of the input's dtype, which the ufunc need not
-#   convert, as it must a Python 0 (a third of the call's cost at these sizes).
+# - ReLU's max with 0 takes a 0-d array of the input's dtype, which the ufunc need not convert,
+#   as it must a Python 0 (a third of the call's cost at these sizes).
 _ZEROS = {np.dtype(t): np.zeros((), dtype=t) for t in (np.float16, np.float32, np.float64, np.longdouble)}
 
 

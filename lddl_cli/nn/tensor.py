@@ -7,7 +7,7 @@ buffers, so code must update parameters in place (``p.data[...] = v``), never re
 underlying array. The ``data`` and ``grad`` setters enforce that.
 
 ``zero_grad`` is lazy, as PyTorch's default ``set_to_none``: it only marks the gradient as zero.
-The next backward then *writes* its gradient (``np.dot(..., out=grad)``) instead of adding it to
+The next backward then *writes* its gradient (a product with ``out=``) instead of adding it to
 a zeroed array, which saves a fill and one addition per tensor per step; anything that reads the
 gradient first (``p.grad``, ``FlatBuffers.grad``) finds real zeros, filled on that read. As with
 PyTorch's ``set_to_none``, an array obtained *before* ``zero_grad`` keeps the old values until
