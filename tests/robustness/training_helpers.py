@@ -12,41 +12,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from lddl_cli.datasets import write_sine
+from sine_project import SMALL, make_project  # noqa: F401  (re-exported for the training tests)
 
 LDDL = str(Path(sys.executable).with_name("lddl"))  # the console script of this virtualenv
-
-# A small run: 60 of the 200 sine points, 15 steps an epoch, a 500-point validation grid.
-SMALL = """\
-name: small
-seed: 3
-data:
-  x: data/x.npy
-  y: data/y.npy
-  train_size: 60
-  val_x: data/val_x.npy
-  val_y: data/val_y.npy
-model:
-  widths: [1, 8, 8, 1]
-  activation: relu
-loss: mse
-optimizer: {type: sgd, lr: 0.01, momentum: 0.9}
-train:
-  epochs: 6
-  batch_size: 4
-  shuffle: true
-  drop_last: true
-"""
-
-
-def make_project(folder: Path, config_text: str = SMALL, n: int = 200) -> Path:
-    """data/x.npy, y.npy (``n`` noisy sine points), val_x.npy, val_y.npy and config.yaml in ``folder``."""
-    write_sine(folder / "data", n, 0.05, seed=0)
-    write_sine(folder / "data", 500, 0.0, grid=True)
-    config = folder / "config.yaml"
-    config.write_text(config_text, encoding="utf-8")
-    return config
 
 
 def lddl(*args, cwd: Path, check_code: int | None = None) -> subprocess.CompletedProcess:
