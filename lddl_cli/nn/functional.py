@@ -358,6 +358,38 @@ def bce_with_logits(x: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
 
 
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): no exp overflows, finite for any finite x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def cross_entropy_grad(
+    probs: np.ndarray,
+    target: np.ndarray,
+    row_scale: np.ndarray,
+    target_weight: np.ndarray,
+    class_weight: np.ndarray | None,
+    label_smoothing: float,
+) -> np.ndarray:
+    """dL/dlogits of L = sum_n c_n [(1 - e) w_{y_n} (-log p_n[y_n]) + (e/C) sum_k w_k (-log p_n[k])].
+
+    With p_n = softmax(logits_n), W = sum_k w_k and e the label smoothing:
+    dL/dlogits_n = c_n [(1 - e) w_{y_n} (p_n - onehot(y_n)) + (e/C) (W p_n - w)].
+    ``row_scale`` is c (N,), ``target_weight`` is w_{y_n} (N,), ``class_weight`` w (C,) or None
+    for all ones. A row with c_n = 0 (an ignored target) gets a gradient of exactly 0.
+    """
+    rows, classes = probs.shape
+    eps = label_smoothing
+    total = classes if class_weight is None else float(np.add.reduce(class_weight))
+    target_term = row_scale * ((1 - eps) * target_weight)
+    grad = probs * (target_term + row_scale * (eps * total / classes))[:, None]
+    grad[np.arange(rows), target] -= target_term
+    if eps:
+        smooth = eps / classes if class_weight is None else class_weight * (eps / classes)
+        grad -= row_scale[:, None] * smooth
+    return grad
+
+
 def huber(diff: np.ndarray, delta: float) -> np.ndarray:
     """l = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)."""
     absolute = np.abs(diff)

@@ -161,38 +161,6 @@ def _cast(array: np.ndarray | None, dtype: np.dtype, cache: dict) -> np.ndarray 
     return cast
 
 
-def log_sigmoid(x: np.ndarray) -> np.ndarray:
-    """log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): no exp overflows, finite for any finite x."""
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-
-
-def cross_entropy_grad(
-    probs: np.ndarray,
-    target: np.ndarray,
-    row_scale: np.ndarray,
-    target_weight: np.ndarray,
-    class_weight: np.ndarray | None,
-    label_smoothing: float,
-) -> np.ndarray:
-    """dL/dlogits of L = sum_n c_n [(1 - e) w_{y_n} (-log p_n[y_n]) + (e/C) sum_k w_k (-log p_n[k])].
-
-    With p_n = softmax(logits_n), W = sum_k w_k and e the label smoothing:
-    dL/dlogits_n = c_n [(1 - e) w_{y_n} (p_n - onehot(y_n)) + (e/C) (W p_n - w)].
-    ``row_scale`` is c (N,), ``target_weight`` is w_{y_n} (N,), ``class_weight`` w (C,) or None
-    for all ones. A row with c_n = 0 (an ignored target) gets a gradient of exactly 0.
-    """
-    rows, classes = probs.shape
-    eps = label_smoothing
-    total = classes if class_weight is None else float(np.add.reduce(class_weight))
-    target_term = row_scale * ((1 - eps) * target_weight)
-    grad = probs * (target_term + row_scale * (eps * total / classes))[:, None]
-    grad[np.arange(rows), target] -= target_term
-    if eps:
-        smooth = eps / classes if class_weight is None else class_weight * (eps / classes)
-        grad -= row_scale[:, None] * smooth
-    return grad
-
-
 class CrossEntropyLoss(Loss):
     """Softmax cross-entropy with class weights, an ignored label and label smoothing (torch's).
 
@@ -323,7 +291,7 @@ class CrossEntropyLoss(Loss):
         if self._plain:
             probs[np.arange(probs.shape[0]), self._target] -= 1
             return probs * self._scale(probs.shape[0])
-        return cross_entropy_grad(
+        return F.cross_entropy_grad(
             probs,
             self._target,
             self._row_scale,
@@ -382,7 +350,7 @@ class BCEWithLogitsLoss(Loss):
         weight = self._broadcast(self.weight, "weight", pred, self._weight_cache)
         pos_weight = self._broadcast(self.pos_weight, "pos_weight", pred, self._pos_weight_cache)
         log_weight = self._log_weight = None if pos_weight is None else 1 + (pos_weight - 1) * target
-        log_sig = log_sigmoid(pred)
+        log_sig = F.log_sigmoid(pred)
         losses = (1 - target) * pred - (log_sig if log_weight is None else log_weight * log_sig)
         if weight is not None:
             losses = losses * weight
