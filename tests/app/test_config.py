@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import yaml
 
-from lddl_cli import config as cfg
+from lddl_cli import specs as spec_tables
 from lddl_cli.config import ConfigError, load_config, resolve_layers
 
 BASE = """\
@@ -222,7 +222,7 @@ def test_four_problems_in_one_run(tmp_path):
     path = tmp_path / "c.yaml"
     assert lines == [
         f"{path}:6:15: model.activation: unknown activation 'rleu'; did you mean 'relu'? allowed: "
-        + ", ".join(cfg.ACTIVATION_VARIANTS),
+        + ", ".join(spec_tables.ACTIVATION_VARIANTS),
         f"{path}:8:3: train.epoch: unknown key; did you mean 'epochs'? allowed: epochs, batch_size, shuffle, "
         "drop_last, grad_clip, early_stopping, checkpoint_every",
         f"{path}:9:15: train.batch_size: must be >= 1; got -4 (an integer)",

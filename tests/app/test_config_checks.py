@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from lddl_cli import config as cfg
 from lddl_cli import nn
+from lddl_cli import specs as spec_tables
 from lddl_cli.config import (
     ConfigError,
     build_loss,
@@ -326,7 +326,11 @@ def test_schema_describes_every_section_and_type():
         "nesterov",
         "decay_type",
     }
-    for spec in (*cfg.LAYER_SPECS.values(), *cfg.OPTIMIZER_SPECS.values(), *cfg.SCHEDULER_SPECS.values()):
+    for spec in (
+        *spec_tables.LAYER_SPECS.values(),
+        *spec_tables.OPTIMIZER_SPECS.values(),
+        *spec_tables.SCHEDULER_SPECS.values(),
+    ):
         assert spec.__name__ in definitions
         assert definitions[spec.__name__]["required"][0] == "type"
 
@@ -408,11 +412,11 @@ def test_build_adam_passes_betas_as_a_tuple(tmp_path):
 
 # --- the specs agree with the registries ------------------------------------------------------------
 KINDS = [
-    ("LAYERS", cfg.LAYER_SPECS, cfg.LAYER_VARIANTS),
-    ("LOSSES", cfg.LOSS_SPECS, cfg.LOSS_VARIANTS),
-    ("OPTIMIZERS", cfg.OPTIMIZER_SPECS, cfg.OPTIMIZER_VARIANTS),
-    ("SCHEDULERS", cfg.SCHEDULER_SPECS, cfg.SCHEDULER_VARIANTS),
-    ("INITIALIZERS", cfg.INIT_SPECS, cfg.INIT_VARIANTS),
+    ("LAYERS", spec_tables.LAYER_SPECS, spec_tables.LAYER_VARIANTS),
+    ("LOSSES", spec_tables.LOSS_SPECS, spec_tables.LOSS_VARIANTS),
+    ("OPTIMIZERS", spec_tables.OPTIMIZER_SPECS, spec_tables.OPTIMIZER_VARIANTS),
+    ("SCHEDULERS", spec_tables.SCHEDULER_SPECS, spec_tables.SCHEDULER_VARIANTS),
+    ("INITIALIZERS", spec_tables.INIT_SPECS, spec_tables.INIT_VARIANTS),
 ]
 NOT_HYPERPARAMETERS = {"self", "params", "optimizer", "shape", "rng", "dtype", "fan_in", "fan_out"}
 
@@ -435,14 +439,14 @@ def _spec_defaults_vs_library(table: str, specs: dict) -> list[str]:
             for arg, p in parameters.items()
             if arg not in NOT_HYPERPARAMETERS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         }
-        keys = {cfg.SCHEDULER_ARGUMENTS.get(k, k) for k in spec.model_fields if k != "type"}
+        keys = {spec_tables.SCHEDULER_ARGUMENTS.get(k, k) for k in spec.model_fields if k != "type"}
         if table == "LAYERS" and name == "linear":
             keys |= {"weight_init", "bias_init"}
         if keys != set(arguments):
             differences.append(f"{name}: spec keys {sorted(keys)} != library arguments {sorted(arguments)}")
             continue
         for key, field in spec.model_fields.items():
-            argument = arguments.get(cfg.SCHEDULER_ARGUMENTS.get(key, key))
+            argument = arguments.get(spec_tables.SCHEDULER_ARGUMENTS.get(key, key))
             if argument is None or argument.default is inspect.Parameter.empty or argument.default is None:
                 continue
             default = field.default.model_dump() if hasattr(field.default, "model_dump") else field.default
@@ -458,8 +462,8 @@ def test_spec_keys_and_defaults_match_the_library(table, specs, variants):
 
 
 def test_the_spec_checker_catches_a_planted_drift(monkeypatch):
-    planted = dict(cfg.OPTIMIZER_SPECS)
-    planted["sgd"] = cfg._spec_from_signature("sgd", lambda params, lr=0.5, momentum=0: None)
+    planted = dict(spec_tables.OPTIMIZER_SPECS)
+    planted["sgd"] = spec_tables._spec_from_signature("sgd", lambda params, lr=0.5, momentum=0: None)
     differences = _spec_defaults_vs_library("OPTIMIZERS", planted)
     assert any(d.startswith("sgd:") for d in differences), differences
 
