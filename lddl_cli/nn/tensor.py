@@ -64,8 +64,7 @@ class Parameter:
     @property
     def grad(self) -> np.ndarray:
         if self._grad_is_zero:
-            self._grad.fill(0)
-            self._grad_is_zero = False
+            self._fill_zeroed_grad()
         return self._grad
 
     @grad.setter
@@ -108,6 +107,11 @@ class Parameter:
         if self._packing is not None:
             self._packing.some_grad_zeroed = True
 
+    def _fill_zeroed_grad(self) -> None:
+        """Make a lazily zeroed gradient real zeros (on the first read after ``zero_grad``)."""
+        self._grad.fill(0)
+        self._grad_is_zero = False
+
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
@@ -139,13 +143,13 @@ class FlatBuffers:
         if self.some_grad_zeroed:
             for p in self.parameters:
                 if p._grad_is_zero:
-                    p._grad.fill(0)
-                    p._grad_is_zero = False
+                    p._fill_zeroed_grad()
             self.some_grad_zeroed = False
         return self._grad
 
     def zero_grad(self) -> None:
         """Set every packed gradient to zero, lazily (one flag per parameter, no fill)."""
+        # Parameter.zero_grad inlined: this runs at every training step.
         for p in self.parameters:
             p._grad_is_zero = True
             if p._packing is not self and p._packing is not None:  # re-packed elsewhere since
