@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .timing import CaseResult, Row, Settings, Target, ratio
+from .timing import CaseResult, Row, Settings, Target, paired_ratio, ratio
 
 NAME = "e2e"
 ROOT = Path(__file__).resolve().parents[1]
@@ -324,6 +324,7 @@ def run(settings: Settings) -> CaseResult:
     quiet_cpu = statistics.median(r.cpu for r in quiet_runs)
     tty_wall = statistics.median(r.wall for r in tty_runs)
     tty_cpu = statistics.median(r.cpu for r in tty_runs)
+    cpu = {"quiet": [r.cpu for r in quiet_runs], "tty": [r.cpu for r in tty_runs]}
     train_rss = statistics.median(r.peak_rss_mib for r in quiet_runs)
     if loop_runs:
         steps = loop_runs[0][1]
@@ -357,13 +358,11 @@ def run(settings: Settings) -> CaseResult:
         )
     )
     ok = train_error is None
-    paired_wall = (
-        statistics.median(
-            run.wall / seconds for run, (seconds, _) in zip(quiet_runs, loop_runs, strict=False)
-        )
-        if loop_runs
-        else None
-    )
+    # Paired per repeat (see timing.paired_ratio); a loop that failed midway pairs its repeats only.
+    paired_wall = None
+    if loop_runs:
+        walls = {"child": [r.wall for r in quiet_runs[: len(loop_runs)]], "loop": [s for s, _ in loop_runs]}
+        paired_wall = paired_ratio(walls, "child", "loop")
     result.targets.append(
         Target(
             NAME,
@@ -396,9 +395,7 @@ def run(settings: Settings) -> CaseResult:
         Target(
             NAME,
             "progress display CPU / --quiet CPU",
-            statistics.median(t.cpu / q.cpu for q, t in zip(quiet_runs, tty_runs, strict=True))
-            if ok
-            else None,
+            paired_ratio(cpu, "tty", "quiet") if ok else None,
             1.05,
             note=train_error or "median of the repeats' ratios",
         )

@@ -9,11 +9,9 @@ backward (bias, activation, loss and update FLOPs are ignored, < 0.2% here). The
 
 from __future__ import annotations
 
-import statistics
-
 import numpy as np
 
-from .timing import CaseResult, Row, Settings, Target, interleaved_samples, paired_ratio
+from .timing import CaseResult, Row, Settings, Target, interleaved_samples, medians, paired_ratio
 
 NAME = "large"
 WIDTHS = (784, 1024, 1024, 10)
@@ -151,7 +149,7 @@ def run(settings: Settings) -> CaseResult:
         dict.fromkeys(runners, steps),
         settings,
     )
-    seconds = {name: statistics.median(values) for name, values in samples.items()}
+    seconds = medians(samples)
     for name in ("lddl", "PyTorch eager", "bare np.matmul (9 products)"):
         if name in seconds:
             result.rows.append(Row(NAME, name, seconds[name], flops=flops))

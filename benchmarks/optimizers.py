@@ -14,8 +14,6 @@ whatever it computes, so their ratio is the floor any NumPy optimizer can reach.
 
 from __future__ import annotations
 
-import statistics
-
 import numpy as np
 
 from .timing import (
@@ -24,6 +22,7 @@ from .timing import (
     Settings,
     Target,
     interleaved_samples,
+    medians,
     paired_ratio,
 )
 
@@ -114,7 +113,7 @@ def run(settings: Settings) -> CaseResult:
     samples = interleaved_samples(
         {label: stepper(opt) for label, opt in optimizers.items()}, dict.fromkeys(optimizers, steps), settings
     )
-    seconds = {label: statistics.median(values) for label, values in samples.items()}
+    seconds = medians(samples)
     for label in CONFIGS:
         result.rows.append(Row(NAME, f"{label}: step()", seconds.get(label), note=missing.get(label, "")))
     for label in ("Adam", "AdamW", "RMSprop"):
@@ -143,7 +142,7 @@ def run(settings: Settings) -> CaseResult:
         {"SGD momentum": steps, "Adam": steps},
         settings,
     )
-    hand_seconds = {label: statistics.median(values) for label, values in hand_samples.items()}
+    hand_seconds = medians(hand_samples)
     for label, value in hand_seconds.items():
         result.rows.append(Row(NAME, f"hand-written NumPy {label} update", value, note=f"{size} parameters"))
     result.targets.append(
@@ -168,7 +167,7 @@ def run(settings: Settings) -> CaseResult:
             {label: epochs * loop.steps_per_epoch for label, loop in loops.items()},
             settings,
         )
-        loop_seconds = {label: statistics.median(values) for label, values in loop_samples.items()}
+        loop_seconds = medians(loop_samples)
         for label in loops:
             result.rows.append(Row(NAME, f"{label}: training step", loop_seconds[label]))
         for label in ("Adam", "AdamW", "RMSprop"):

@@ -13,11 +13,9 @@ checks that the batches really agree and that the parameters agree after a few s
 
 from __future__ import annotations
 
-import statistics
-
 import numpy as np
 
-from .timing import CaseResult, Row, Settings, Target, interleaved_samples, paired_ratio
+from .timing import CaseResult, Row, Settings, Target, interleaved_samples, medians, paired_ratio
 
 NAME = "sine"
 WIDTHS = (1, 16, 64, 16, 1)
@@ -377,7 +375,7 @@ def run(settings: Settings) -> CaseResult:
     runners = {name: (lambda loop=loop: loop.run(epochs)) for name, loop in loops.items()}
     units = {name: epochs * loop.steps_per_epoch for name, loop in loops.items()}
     samples = interleaved_samples(runners, units, settings)
-    seconds = {name: statistics.median(values) for name, values in samples.items()}
+    seconds = medians(samples)
 
     for name in (
         "lddl",

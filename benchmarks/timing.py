@@ -87,12 +87,8 @@ class CaseResult:
     notes: list[str] = field(default_factory=list)
 
 
-def median_interleaved(
-    runners: dict[str, Callable[[], None]], units: dict[str, int], settings: Settings
-) -> dict[str, float]:
-    """Median seconds per unit for each runner, timing them in alternating rounds (see
-    ``interleaved_samples``)."""
-    samples = interleaved_samples(runners, units, settings)
+def medians(samples: dict[str, list[float]]) -> dict[str, float]:
+    """Each variant's median over the rounds of ``interleaved_samples``: the value of its row."""
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

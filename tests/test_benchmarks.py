@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks import __main__ as runner
 from benchmarks import sine
-from benchmarks.timing import CaseResult, Row, Settings, Target, median_interleaved, paired_ratio
+from benchmarks.timing import CaseResult, Row, Settings, Target, interleaved_samples, medians, paired_ratio
 
 
 @pytest.mark.parametrize(
@@ -33,16 +33,18 @@ def test_paired_ratio_follows_each_round_not_the_medians():
     assert paired_ratio(samples, "torch", "missing") is None
 
 
-def test_median_interleaved_counts_units():
+def test_interleaved_samples_counts_units():
     calls = {"a": 0, "b": 0}
 
     def bump(name):
         calls[name] += 1
 
-    seconds = median_interleaved(
+    samples = interleaved_samples(
         {"a": lambda: bump("a"), "b": lambda: bump("b")}, {"a": 1, "b": 1000}, Settings(repeats=3, warmup=1)
     )
     assert calls == {"a": 4, "b": 4}
+    assert {name: len(values) for name, values in samples.items()} == {"a": 3, "b": 3}  # warm-up untimed
+    seconds = medians(samples)
     assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
 
 
