@@ -13,7 +13,7 @@ The speed of these shared machines drifts by up to 2x over seconds, so the train
 paired: each repeat runs the quiet child, the terminal child and the in-process loop back to back,
 and a target is the median over repeats of that repeat's ratio.
 
-For scale, ``python -c "import lddl_cli.cli, lddl_cli.config, lddl_cli.train"`` is timed too: the
+For scale, ``python -c "import lddl_cli.cli, lddl_cli.config, lddl_cli.training.run"`` is timed too: the
 imports any ``lddl train`` run pays before its first step (typer, pydantic, NumPy, PyYAML).
 """
 
@@ -39,8 +39,8 @@ from .timing import CaseResult, Row, Settings, Target, paired_ratio, ratio
 NAME = "e2e"
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "configs/sin.yaml"
-HELP_FORBIDDEN = ("matplotlib", "pydantic", "lddl_cli.train", "lddl_cli.nn", "torch")
-TRAIN_IMPORTS = "import lddl_cli.cli, lddl_cli.config, lddl_cli.train"
+HELP_FORBIDDEN = ("matplotlib", "pydantic", "lddl_cli.training", "lddl_cli.nn", "torch")
+TRAIN_IMPORTS = "import lddl_cli.cli, lddl_cli.config, lddl_cli.training.run"
 
 
 # A forked child is charged the peak RSS of the process it was forked from (Linux keeps the
@@ -163,13 +163,14 @@ def lddl_command() -> list[str] | None:
 def training_loop_seconds(overrides: list[str]) -> tuple[float, int]:
     """Time the config's training loop alone, in this process: (seconds, steps).
 
-    The run is built as ``lddl train`` builds it (``lddl_cli.train.Trainer``: config, data,
+    The run is built as ``lddl train`` builds it (``lddl_cli.training.trainer.Trainer``: config, data,
     model, loss, optimizer, loader from the one seeded generator); timed are only its epochs
     (``Trainer.train_epoch``: batches of forward, loss, backward, finiteness check, step,
     zero_grad). No validation, no metrics, no files, no plots, no interpreter start-up.
     """
+    from lddl_cli.training.trainer import Trainer
+
     from lddl_cli.config import load_config
-    from lddl_cli.train import Trainer
 
     cwd = os.getcwd()
     os.chdir(ROOT)  # the config's data paths are relative to the project root

@@ -1,5 +1,4 @@
-"""``python -m lddl_cli`` runs the ``lddl`` command, with a normal interpreter exit (unlike the
-console script's fast one: see ``cli.entry``), so profilers and coverage see it end."""
+"""``python -m lddl_cli`` runs the ``lddl`` command."""
 
 from .cli import main
 

@@ -179,11 +179,12 @@ def train(
 
     Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
     """
+    from .commands.summary import summary_rows, summary_table
     from .config import load_config
     from .errors import UsageError
-    from .progress import make_progress
-    from .summary import summary_rows, summary_table
-    from .train import Trainer, TrainingInterrupted, fit_and_write
+    from .training.progress import make_progress
+    from .training.run import TrainingInterrupted, fit_and_write
+    from .training.trainer import Trainer
 
     cfg = load_config(config, list(set_ or []))
     out_dir = out if out is not None else Path("runs") / cfg.name
@@ -199,8 +200,7 @@ def train(
     if progress is not None:
         trainer.callbacks.append(progress)
     try:
-        # Plots are drawn by a worker process that imports matplotlib while training runs.
-        history = fit_and_write(trainer, out_dir, plot_worker=True)
+        history = fit_and_write(trainer, out_dir)
     except TrainingInterrupted as interrupt:
         if hasattr(progress, "close"):
             progress.close()
@@ -251,8 +251,9 @@ def predict(
     import numpy as np
 
     from .errors import UsageError
-    from .predict import load_model, read_input, write_output
-    from .predict import predict as run_predict
+    from .files.predictions import read_input, write_output
+    from .files.weights import load_model
+    from .training.inference import predict as run_predict
 
     if bool(x) == (input_ is not None):
         raise UsageError("give either --x values or --input FILE (exactly one of them)")
@@ -294,8 +295,8 @@ def plot(
     out: Annotated[Path | None, typer.Option("--out", help="The fit PNG to write.")] = None,
 ) -> None:
     """Redraw fit.png and loss.png of RUN_DIR, or the fit of a weights file."""
+    from .commands.plot import plot_run, plot_weights
     from .errors import UsageError
-    from .plots import plot_run, plot_weights
 
     if (run_dir is None) == (weights is None):
         raise UsageError("give either RUN_DIR or --weights FILE (exactly one of them)")
@@ -330,7 +331,7 @@ def check(
     import numpy as np
 
     from .config import build_model, load_config, resolve_layers
-    from .datafiles import load_dataset
+    from .files.datafiles import load_dataset
 
     cfg = load_config(config, list(set_ or []))
     build_model(resolve_layers(cfg), cfg.dtype, np.random.default_rng(cfg.seed))
@@ -351,13 +352,13 @@ def summary(
     target: Annotated[Path, typer.Argument(help="A YAML config or a model.npz weights file.")],
 ) -> None:
     """Table of the layers: output shape, parameter count, initializers."""
+    from .commands.summary import summary_rows, summary_table
     from .errors import UsageError
-    from .summary import summary_rows, summary_table
 
     if target.suffix.lower() in (".npy", ".csv", ".txt"):
         raise UsageError(f"{target}: a data file; summary takes a YAML config or a model.npz weights file")
     if target.suffix.lower() == ".npz":
-        from .predict import load_model
+        from .files.weights import load_model
 
         model, metadata = load_model(target)
         layers = metadata["model"]["layers"]
@@ -395,7 +396,7 @@ def data_sin(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the noise.")] = 0,
 ) -> None:
     """y = 2 sin(x) + U[-noise, noise) on x evenly spaced over [-pi, pi], as (N, 1) arrays."""
-    from .datasets import write_sine
+    from .files.datasets import write_sine
 
     for path in write_sine(out, n, noise, grid=grid, seed=seed):
         typer.echo(f"wrote {path}")
@@ -418,41 +419,18 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Run the app on ``sys.argv`` (raises SystemExit with the exit code)."""
-    app()
-
-
-def entry() -> None:
-    """The ``lddl`` console script: ``main()``, then an exit without the interpreter's teardown.
-
-    Every file a command writes is complete on disk (fsynced and renamed) and every child process
-    is reaped before ``main`` returns, so nothing is lost by skipping the teardown, which unloads
-    NumPy, pydantic, Rich and the rest module by module: about 0.1 s at the end of every command,
-    5-10% of ``lddl train configs/sin.yaml``. Output still goes out: the streams are flushed first.
-    Under a tracer or profiler (coverage, cProfile), or with atexit handlers registered, it exits
-    normally; ``python -m lddl_cli`` always does.
-    """
+    """Run the app on ``sys.argv`` (raises SystemExit with the exit code); the ``lddl`` console script."""
     try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code
-    if code is not None and not isinstance(code, int):  # sys.exit("message"): print it, as Python does
-        _stderr(str(code))
-        code = 1
-    if sys.gettrace() is not None or sys.getprofile() is not None or _exit_handlers():
-        sys.exit(code)  # a coverage tracer, a profiler or an atexit handler still has work to do
+        app()
+    finally:
+        _release_closed_stdout()
+
+
+def _release_closed_stdout() -> None:
+    """If the reader of stdout went away (``lddl schema | head -1``), point stdout at /dev/null, so
+    that the interpreter's last flush does not print a BrokenPipeError (Python's documented recipe)."""
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed pipe (`lddl schema | head -1`): Python exits 120 too
-        code = code or 120
-    os._exit(code or 0)
-
-
-def _exit_handlers() -> int:
-    """How many atexit handlers are registered (CPython; assume some where it cannot tell)."""
-    import atexit
-
-    count = getattr(atexit, "_ncallbacks", None)
-    return count() if count is not None else 1
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lddl_cli.datasets import write_sine
+from lddl_cli.files.datasets import write_sine
 
 # A small run: 60 of the 200 sine points, 15 steps an epoch, a 500-point validation grid.
 SMALL = """\

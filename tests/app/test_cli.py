@@ -4,6 +4,7 @@ stdout/stderr, and the files written. One test runs the installed entry point in
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import signal
 import subprocess
@@ -101,7 +102,7 @@ def test_help_imports_no_heavy_module():
         "from lddl_cli.cli import main\n"
         "sys.argv = ['lddl', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ['matplotlib', 'pydantic', 'lddl_cli.config', 'lddl_cli.train', 'lddl_cli.nn', 'numpy']\n"
+        "heavy = ['matplotlib', 'pydantic', 'lddl_cli.config', 'lddl_cli.training', 'lddl_cli.nn', 'numpy']\n"
         "sys.stderr.write(repr([m for m in heavy if m in sys.modules]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -129,9 +130,8 @@ def test_installed_entry_point(tmp_path):
 
 
 @pytest.mark.parametrize("launcher", ["console script", "python -m"])
-def test_the_fast_exit_delivers_all_output_and_the_exit_code(launcher):
-    """`lddl` leaves through os._exit after flushing: a 44 KB output must still arrive whole, and
-    a usage error must still exit 2 with its one line."""
+def test_the_command_delivers_all_output_and_the_exit_code(launcher):
+    """A 44 KB output arrives whole, and a usage error exits 2 with its one line."""
     command = [_installed_lddl()] if launcher == "console script" else [sys.executable, "-m", "lddl_cli"]
     schema = subprocess.run([*command, "schema"], capture_output=True, text=True)
     assert schema.returncode == 0, schema.stderr
@@ -140,26 +140,11 @@ def test_the_fast_exit_delivers_all_output_and_the_exit_code(launcher):
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and bad.stdout == ""
 
 
-def test_entry_reports_a_message_exit_as_python_does(monkeypatch, capsys):
-    exits = []
-    monkeypatch.setattr(cli, "main", lambda: sys.exit("stopped: a message"))
-    monkeypatch.setattr(cli.os, "_exit", exits.append)
-    # As in a plain run of the console script: no tracer, no profiler, no atexit handler (pytest has them).
-    monkeypatch.setattr(cli.sys, "gettrace", lambda: None)
-    monkeypatch.setattr(cli.sys, "getprofile", lambda: None)
-    monkeypatch.setattr(cli, "_exit_handlers", lambda: 0)
-    cli.entry()
-    assert exits == [1] and capsys.readouterr().err == "stopped: a message\n"
-
-
-def test_entry_exits_normally_under_a_tracer_so_coverage_and_profilers_see_the_end(monkeypatch):
-    exits = []
-    monkeypatch.setattr(cli, "main", lambda: None)
-    monkeypatch.setattr(cli.os, "_exit", exits.append)
-    monkeypatch.setattr(cli.sys, "gettrace", lambda: object())
-    with pytest.raises(SystemExit) as done:
-        cli.entry()
-    assert done.value.code == 0 and exits == []
+def test_a_reader_that_goes_away_leaves_no_traceback():
+    """`lddl schema | head -1`: the pipe closes after one line; lddl stops writing without a word."""
+    lddl = shlex.quote(_installed_lddl())
+    result = subprocess.run(["bash", "-c", f"{lddl} schema | head -1"], capture_output=True, text=True)
+    assert result.stdout == "{\n" and result.stderr == ""
 
 
 def test_python_dash_m():
@@ -387,8 +372,8 @@ def test_summary_of_explicit_layers(project, runner):
     invoke(runner, "train", "bn.yaml", "--out", "bn", "-q", "--set", layers, "--set", "train.epochs=1")
     out = invoke(runner, "summary", "bn/model.npz").stdout
     assert "BatchNorm1d(4)" in out and "fixed" in out and "(N, 4)" in out and "21 trainable parameters" in out
-    from lddl_cli.predict import load_model
-    from lddl_cli.summary import summary_rows
+    from lddl_cli.commands.summary import summary_rows
+    from lddl_cli.files.weights import load_model
 
     model, metadata = load_model(project / "bn" / "model.npz")
     rows = summary_rows(model, metadata["model"]["layers"])
@@ -421,7 +406,8 @@ def test_predict_x_values_prints_predictions(trained, runner):
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv"])
 def test_predict_input_output_files(trained, runner, suffix):
-    from lddl_cli.predict import load_model, predict
+    from lddl_cli.files.weights import load_model
+    from lddl_cli.training.inference import predict
 
     x = np.load("data/val_x.npy")
     source = trained.parent / f"inputs{suffix}"

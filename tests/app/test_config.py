@@ -7,8 +7,9 @@ import textwrap
 import pytest
 import yaml
 
-from lddl_cli import specs as spec_tables
-from lddl_cli.config import ConfigError, load_config, resolve_layers
+from lddl_cli.config import load_config, resolve_layers
+from lddl_cli.config import specs as spec_tables
+from lddl_cli.errors import ConfigError
 
 BASE = """\
 name: sin

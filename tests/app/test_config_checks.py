@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 
 from lddl_cli import nn
-from lddl_cli import specs as spec_tables
 from lddl_cli.config import (
-    ConfigError,
     build_loss,
     build_model,
     build_optimizer,
@@ -21,6 +19,8 @@ from lddl_cli.config import (
     resolve_layers,
     schema_json,
 )
+from lddl_cli.config import specs as spec_tables
+from lddl_cli.errors import ConfigError
 from lddl_cli.nn import registry
 
 BASE = """\

@@ -11,13 +11,13 @@ from typer.testing import CliRunner
 from lddl_cli import nn
 from lddl_cli.cli import app
 from lddl_cli.config import (
-    ConfigError,
     build_loss,
     build_model,
     config_from_dict,
     load_config,
     resolve_layers,
 )
+from lddl_cli.errors import ConfigError
 
 CLASSIFIER = """\
 name: classes

@@ -12,10 +12,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lddl_cli.config import ConfigError, dotted_path, load_config, validate_config
-from lddl_cli.datafiles import load_array
-from lddl_cli.errors import DataError
-from lddl_cli.yaml_loader import parse_yaml
+from lddl_cli.config import dotted_path, load_config, validate_config
+from lddl_cli.config.yaml_loader import parse_yaml
+from lddl_cli.errors import ConfigError, DataError
+from lddl_cli.files.datafiles import load_array
 
 VALID = {
     "name": "props",

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from lddl_cli.config import load_config
-from lddl_cli.datafiles import load_array, load_dataset
 from lddl_cli.errors import DataError
+from lddl_cli.files.datafiles import load_array, load_dataset
 
 
 def npy_header(path, descr: str, shape: tuple, payload: bytes = b"") -> None:

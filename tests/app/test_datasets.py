@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lddl_cli.datasets import sine, write_sine
 from lddl_cli.errors import UsageError
+from lddl_cli.files.datasets import sine, write_sine
 
 
 @pytest.mark.parametrize("n", [1, 2, 200, 500])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from runs_helpers import png_size
 
-from lddl_cli import plots
+from lddl_cli import plotting as plots
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_png_size_helper_rejects_a_non_png(tmp_path):
 
 def test_plots_never_import_pyplot():
     code = (
-        "import sys, numpy as np; from lddl_cli import plots;"
+        "import sys, numpy as np; from lddl_cli import plotting as plots;"
         "plots.png_bytes(plots.fit_figure(np.zeros(3), np.zeros(3)));"
         "print('matplotlib.pyplot' in sys.modules)"
     )

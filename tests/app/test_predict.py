@@ -12,8 +12,11 @@ from typer.testing import CliRunner
 from lddl_cli.cli import app
 from lddl_cli.config import load_config
 from lddl_cli.errors import DataError, UsageError, WeightsError
-from lddl_cli.predict import load_model, predict, read_input, write_output
-from lddl_cli.train import Trainer, fit_and_write
+from lddl_cli.files.predictions import read_input, write_output
+from lddl_cli.files.weights import load_model
+from lddl_cli.training.inference import predict
+from lddl_cli.training.run import fit_and_write
+from lddl_cli.training.trainer import Trainer
 
 
 @pytest.fixture

@@ -14,9 +14,12 @@ from runs_helpers import make_project, png_size
 
 from lddl_cli.config import load_config
 from lddl_cli.errors import TrainingError, WeightsError
-from lddl_cli.predict import load_model, predict
-from lddl_cli.progress import Callback
-from lddl_cli.train import Trainer, fit_and_write, read_metrics_csv, train
+from lddl_cli.files.metrics import read_metrics_csv
+from lddl_cli.files.weights import load_model
+from lddl_cli.training.inference import predict
+from lddl_cli.training.progress import Callback
+from lddl_cli.training.run import fit_and_write, train
+from lddl_cli.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from lddl_cli.checkpoint import changed_keys, decode, encode
+from lddl_cli.config.fingerprint import changed_keys
+from lddl_cli.files.checkpoint import decode, encode
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from rich.console import Console
 
-from lddl_cli.progress import PLAIN_LINES, PlainProgress, RichProgress, epoch_line, make_progress
+from lddl_cli.training.progress import PLAIN_LINES, PlainProgress, RichProgress, epoch_line, make_progress
 
 ESC = "\x1b"
 

@@ -6,9 +6,16 @@ import math
 
 import pytest
 
-from lddl_cli import yaml_loader
+from lddl_cli.config import yaml_loader
+from lddl_cli.config.yaml_loader import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    load_yaml_file,
+    parse_value,
+    parse_yaml,
+)
 from lddl_cli.errors import ConfigError
-from lddl_cli.yaml_loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml_file, parse_value, parse_yaml
 
 
 @pytest.fixture(autouse=True, params=["libyaml", "python"])

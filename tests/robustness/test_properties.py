@@ -35,11 +35,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lddl_cli import weights as weights_module
 from lddl_cli.config import load_config
-from lddl_cli.datafiles import load_array
+from lddl_cli.config.yaml_loader import load_yaml_file
 from lddl_cli.errors import ConfigError, LddlError
-from lddl_cli.yaml_loader import load_yaml_file
+from lddl_cli.files import weights as weights_module
+from lddl_cli.files.datafiles import load_array
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_CONFIGS = [ROOT / "tests/bad_inputs/valid.yaml", *sorted((ROOT / "configs").glob("*.yaml"))]

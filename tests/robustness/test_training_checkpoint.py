@@ -20,11 +20,13 @@ import numpy as np
 import pytest
 from training_helpers import arrays, lddl, loss_history, make_project, metadata
 
-from lddl_cli import checkpoint
 from lddl_cli.config import load_config
+from lddl_cli.config.fingerprint import config_hash
+from lddl_cli.files import checkpoint
 from lddl_cli.nn.state import load_state, save_state
-from lddl_cli.progress import Callback
-from lddl_cli.train import Trainer, fit_and_write
+from lddl_cli.training.progress import Callback
+from lddl_cli.training.run import fit_and_write
+from lddl_cli.training.trainer import Trainer
 
 FULL_STATE = [
     "model={layers: [{type: linear, in_features: 1, out_features: 8}, {type: batch_norm1d, num_features: 8},"
@@ -104,7 +106,7 @@ def test_checkpoint_holds_the_whole_run_state(project):
     assert generator.bit_generator.state == trainer.rng.bit_generator.state
     assert np.array_equal(generator.permutation(60), trainer.rng.permutation(60))  # the next shuffle
     # config and its hash, early stopping, history
-    assert meta["config"] == config.resolved() and meta["config_hash"] == checkpoint.config_hash(config)
+    assert meta["config"] == config.resolved() and meta["config_hash"] == config_hash(config.resolved())
     assert (meta["best_epoch"], meta["bad_epochs"]) == (history.best_epoch, 5 - history.best_epoch)
     assert meta["best_loss"] == min(r.val_loss for r in history.records)
     columns = loss_history(project / "run" / "metrics.csv")
@@ -145,8 +147,8 @@ def test_checkpoint_is_plain_arrays_and_strict_json(project):
     ],
 )
 def test_the_config_hash_covers_everything_but_epochs_and_checkpoint_every(project, override, hashed):
-    base = checkpoint.config_hash(load_config("config.yaml"))
-    assert (checkpoint.config_hash(load_config("config.yaml", [override])) != base) is hashed
+    base = config_hash(load_config("config.yaml").resolved())
+    assert (config_hash(load_config("config.yaml", [override]).resolved()) != base) is hashed
 
 
 def folder_digest(folder: Path) -> dict[str, str]:

@@ -26,8 +26,9 @@ from training_helpers import LDDL, arrays, differing_keys, lddl, loss_history, m
 
 from lddl_cli.config import load_config
 from lddl_cli.nn.state import load_state
-from lddl_cli.progress import Callback
-from lddl_cli.train import Trainer, TrainingInterrupted, fit_and_write, sigint_ignored
+from lddl_cli.training.progress import Callback
+from lddl_cli.training.run import TrainingInterrupted, fit_and_write, sigint_ignored
+from lddl_cli.training.trainer import Trainer
 
 EPOCHS = 100_000
 COMMAND = ["train", "config.yaml", "--out", "run", "--set", f"train.epochs={EPOCHS}"]

@@ -14,8 +14,9 @@ import pytest
 from training_helpers import arrays, make_project, metadata
 
 from lddl_cli.config import load_config
-from lddl_cli.progress import Callback
-from lddl_cli.train import Trainer, fit_and_write
+from lddl_cli.training.progress import Callback
+from lddl_cli.training.run import fit_and_write
+from lddl_cli.training.trainer import Trainer
 
 VAL_LOSSES = [5.0, 4.0, 3.0, 3.5, 3.6, 3.7, 3.8, 3.9, 4.0, 4.1, 4.2, 4.3]
 BEST = 3

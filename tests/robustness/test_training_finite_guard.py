@@ -25,8 +25,9 @@ from training_helpers import SMALL, arrays, lddl, loss_history, make_project, no
 
 from lddl_cli.config import load_config
 from lddl_cli.errors import TrainingError
-from lddl_cli.progress import Callback
-from lddl_cli.train import Trainer, fit_and_write
+from lddl_cli.training.progress import Callback
+from lddl_cli.training.run import fit_and_write
+from lddl_cli.training.trainer import Trainer
 
 HINT = "Hint: lower optimizer.lr or set train.grad_clip (e.g. --set train.grad_clip=1.0)"
 LAYER = r"(output|gradient of \w+|input gradient) of layer \d+ \(\w+\)"

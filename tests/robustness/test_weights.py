@@ -10,8 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from lddl_cli import weights
 from lddl_cli.config import build_model
+from lddl_cli.files import weights
 from lddl_cli.nn import state as state_module
 from lddl_cli.nn.state import save_state
 

@@ -57,7 +57,7 @@ def differing_keys(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[s
 
 def loss_history(path: Path) -> dict[str, np.ndarray]:
     """metrics.csv without its wall-clock ``seconds`` column: epoch, train_loss, val_loss, lr."""
-    from lddl_cli.train import read_metrics_csv
+    from lddl_cli.files.metrics import read_metrics_csv
 
     columns = read_metrics_csv(path)
     del columns["seconds"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def sine(n: int = 200, noise: float = 0.05, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +32,7 @@ def sine(n: int = 200, noise: float = 0.05, *, seed: int = 0) -> tuple[np.ndarra
 
 def write_sine(out_dir: str | Path, n: int = 200, noise: float = 0.05, *, grid: bool = False, seed: int = 0):
     """Write x.npy / y.npy (or val_x.npy / val_y.npy with ``grid``) into ``out_dir``; return the paths."""
-    from .nn.state import atomic_write
+    from ..nn.state import atomic_write
 
     x, y = sine(n, noise, seed=seed)
     out_dir = Path(out_dir)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 MAX_TEXT_BYTES = 64 << 20  # a CSV larger than this is better stored as .npy
 MAX_NPY_BYTES = 1 << 30  # lddl trains small networks; a larger array is refused, not loaded
@@ -249,7 +249,7 @@ class _PairChecker:
     """Checks (x, y) pairs against each other and the model's widths, collecting problems."""
 
     def __init__(self, config) -> None:
-        from .config import model_widths
+        from ..config import model_widths
 
         self.data = config.data
         self.dtype = np.dtype(config.dtype)

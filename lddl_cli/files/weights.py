@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, LddlError, WeightsError
-from .nn.state import METADATA_KEY, MemberError, check_archive, read_member
+from ..errors import ConfigError, LddlError, WeightsError
+from ..nn.state import METADATA_KEY, MemberError, check_archive, read_member
 
 FORMAT_VERSION = 1
 # Parameters and running statistics are float32/float64; counters (BatchNorm's
@@ -114,7 +114,7 @@ def read_weights(path: str | os.PathLike) -> Weights:
 
 def load_model(path: str | os.PathLike):
     """(model in eval mode, metadata) from a weights file: read, check, rebuild, load strictly."""
-    from . import config as config_module
+    from .. import config as config_module
 
     path = Path(path)
     weights = read_weights(path)

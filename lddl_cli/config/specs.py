@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .nn import registry
+from ..nn import registry
 
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
@@ -397,7 +397,7 @@ class LinearSpec(Spec):
     weight_init: InitSpec = DefaultInit()
     bias_init: InitSpec = DefaultInit()
 
-    _bias_init = field_validator("bias_init")(lambda spec: _check_bias_init(spec))
+    _bias_init = field_validator("bias_init")(lambda spec: check_bias_init(spec))
 
 
 class ReLUSpec(Spec):
@@ -486,7 +486,7 @@ LayerSpec, LAYER_VARIANTS = _tagged_union(LAYER_SPECS, registry.LAYERS)
 ActivationSpec, ACTIVATION_VARIANTS = _tagged_union(LAYER_SPECS, registry.LAYERS, only=ACTIVATIONS)
 
 
-def _check_bias_init(spec):
+def check_bias_init(spec):
     if spec is not None and spec.type not in BIAS_INITIALIZERS:
         raise ValueError(
             f"{spec.type!r} needs a 2-D weight's fans; for a bias use one of {', '.join(BIAS_INITIALIZERS)}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..training.inference import input_width
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -14,19 +16,6 @@ class LayerRow:
     output_shape: str
     parameters: int
     init: str
-
-
-def input_width(model) -> int:
-    """Number of input columns the model expects (from its first layer that fixes a width)."""
-    for layer in model:
-        for attribute in ("in_features", "num_features"):
-            value = getattr(layer, attribute, None)
-            if isinstance(value, int):
-                return value
-        shape = getattr(layer, "normalized_shape", None)
-        if shape is not None:
-            return int(np.prod(shape))
-    raise ValueError("the model has no layer that fixes its input width")
 
 
 def _init_name(spec) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from .errors import ConfigError, Problem
+from ..errors import ConfigError, Problem
 
 MAX_BYTES = 1 << 20  # 1 MiB: a config is a few hundred bytes
 MAX_DEPTH = 50  # a config nests about 4 levels

@@ -1,0 +1,53 @@
+"""What a run reports as it goes: ``RunInfo`` before the first epoch, one ``EpochRecord`` per epoch
+(a row of metrics.csv), and the ``History`` of the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a progress display needs to know before the first epoch."""
+
+    name: str
+    epochs: int
+    start_epoch: int
+    steps_per_epoch: int
+    train_rows: int
+    val_rows: int
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One row of metrics.csv. ``seconds`` is the wall time since the run started."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    lr: float
+    seconds: float
+    steps_per_second: float
+
+
+@dataclass
+class History:
+    """The outcome of a run: per-epoch records and what was written."""
+
+    records: list[EpochRecord] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    restored_best: bool = False
+    final_val_loss: float | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def final_train_loss(self) -> float | None:
+        return self.records[-1].train_loss if self.records else None
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
