@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Trains the SPEC's sine example into runs/sin/ and copies its fit plot to docs/ (the README's picture).
+# Trains the tutorial's sine example (configs/sin.yaml) into runs/sin/ and copies its fit plot to docs/.
 train: install
 	$(BIN)/lddl train configs/sin.yaml
 	mkdir -p docs && cp runs/sin/fit.png docs/fit.png
@@ -52,7 +52,7 @@ lint: install
 	$(BIN)/ruff check lddl_cli tests benchmarks
 	$(BIN)/ruff format --check lddl_cli tests benchmarks
 
-# The speed report (issue 5): `make bench BENCH_ARGS="--quick --only sine"`. OpenBLAS's kernel
+# The speed report: `make bench BENCH_ARGS="--quick --only sine"`. OpenBLAS's kernel
 # overrides are dropped for this command only (the header shows the kernel OpenBLAS then picks).
 # lddl's modules are byte-compiled first, as a regular (non-editable) install would have them:
 # where PYTHONDONTWRITEBYTECODE is set, every `lddl` run would otherwise compile its sources
@@ -61,5 +61,6 @@ bench: torch
 	$(BIN)/python -m compileall -q lddl_cli
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# Removes what the Makefile made (the venv, build and tool caches), never runs/: users' trained models.
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis runs
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

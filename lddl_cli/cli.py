@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -180,6 +179,7 @@ def train(
     Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
     """
     from .commands.summary import summary_rows, summary_table
+    from .commands.train_summary import interrupted_lines, run_summary
     from .config import load_config
     from .errors import UsageError
     from .training.progress import make_progress
@@ -204,24 +204,13 @@ def train(
     except TrainingInterrupted as interrupt:
         if hasattr(progress, "close"):
             progress.close()
-        overrides = [part for value in set_ or [] for part in ("--set", value)]
-        again = shlex.join(["lddl", "train", str(config), *overrides, "--out", str(out_dir)])
-        _stderr(f"interrupted: checkpoint of epoch {interrupt.epoch} written to {interrupt.checkpoint}")
-        _stderr(f"resume with: {again} --resume {shlex.quote(str(interrupt.checkpoint))}")
+        for line in interrupted_lines(config, list(set_ or []), out_dir, interrupt):
+            _stderr(line)
         raise typer.Exit(130) from None
     finally:
         if hasattr(progress, "close"):
             progress.close()
-    last = history.records[-1]
-    lines = [
-        f"trained {cfg.name}: {trainer.epoch} epochs, {history.steps} steps in {history.seconds:.2f} s "
-        f"({history.steps_per_second:,.0f} steps/s)" + (" (stopped early)" if history.stopped_early else ""),
-        f"final train loss {last.train_loss:.6g}"
-        + ("" if history.final_val_loss is None else f", val loss {history.final_val_loss:.6g}")
-        + ("" if history.best_epoch is None else f" (best epoch {history.best_epoch})"),
-    ]
-    lines += [f"wrote {path}" for path in history.paths.values()]
-    for line in lines:
+    for line in run_summary(cfg.name, trainer.epoch, history):
         console.print(line, soft_wrap=True, markup=False)
 
 

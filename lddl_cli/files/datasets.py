@@ -1,4 +1,4 @@
-"""The sine data set of the tutorial lddl grew out of (SPEC "The origin").
+"""The sine data set of the tutorial lddl grew out of: 200 noisy points of 2 sin(x) and a clean grid.
 
 x is evenly spaced on [-pi, pi], shape (n, 1); y = 2 sin(x) + U[-noise, noise), shape (n, 1).
 The noise-free grid (``noise=0``) is the validation set. Arrays are float64; the config's

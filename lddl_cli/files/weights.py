@@ -1,7 +1,7 @@
 """Reading a weights file (``model.npz``) as untrusted input: inspect, then load, never unpickle.
 
 A weights file is a zip archive of ``NAME.npy`` members (one per ``state_dict`` key) plus
-``__lddl__.npy``, a 0-d unicode array of JSON metadata (see SPEC "Files"). Everything in it is
+``__lddl__.npy``, a 0-d unicode array of JSON metadata (the README's "The run directory"). Everything in it is
 checked before anything large is allocated or anything is built:
 
 1. the zip directory (``nn.state.check_archive``): member names (``KEY.npy``, no folders, no

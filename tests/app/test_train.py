@@ -1,5 +1,5 @@
 """train(): the run directory, reproducibility, early stopping, schedulers, the finite guard, and
-the shipped configs/sin.yaml reaching the SPEC's validation error."""
+the shipped configs/sin.yaml reaching the validation error the README states."""
 
 from __future__ import annotations
 
