@@ -80,7 +80,8 @@ def translate(error: ValidationError, data, locator: Locator) -> list[Problem]:
         elif kind == "unknown_type":
             problems.append(_unknown_type_problem(path, item.get("input"), locator))
         elif kind == "literal_error":
-            problems.append(locator.problem(path, _unknown_value(path, data, item.get("input"))))
+            text = _unknown_value(path, data, item.get("input")) or message(item)
+            problems.append(locator.problem(path, text))
         else:
             problems.append(locator.problem(path, message(item)))
     return problems
@@ -107,8 +108,11 @@ def _missing_key(path: tuple, data, locator: Locator) -> Problem:
     return locator.problem(path, "required key is missing" + (f" ({what})" if what else ""))
 
 
-def _unknown_value(path: tuple, data, value) -> str:
+def _unknown_value(path: tuple, data, value) -> str | None:
+    """A value outside its fixed choices, with the choices; None if the schema has none there."""
     choices = [str(choice) for choice in expected.choices(expected.schema_at(path, data))]
+    if not choices:
+        return None
     if isinstance(value, str):
         return f"unknown value {value!r}; {did_you_mean(value, choices)}allowed: {', '.join(choices)}"
     return f"allowed: {', '.join(choices)}; got {show(value)}"

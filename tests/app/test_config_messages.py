@@ -139,6 +139,15 @@ def test_an_unknown_error_type_falls_back_to_its_msg():
     assert messages.message(item) == "Input is odd; got 3 (an integer)"
 
 
+def test_choices_the_schema_cannot_place_keep_pydantics_message(monkeypatch):
+    data = config_with(("dtype",), "float16")
+    with pytest.raises(ValidationError) as error:
+        Config.model_validate(normalize(data))
+    pydantic_message = error.value.errors()[0]["msg"]
+    monkeypatch.setattr(expected, "schema_at", lambda path, data: None)
+    assert lddl_lines(data) == [f"dtype: {pydantic_message}; got 'float16' (a string)"]
+
+
 def test_a_literal_given_as_another_kind_lists_the_choices():
     assert lddl_lines(config_with(("dtype",), 16)) == [
         "dtype: allowed: float32, float64; got 16 (an integer)"
