@@ -90,7 +90,8 @@ def describe(node: dict | None) -> str:
     text = _KIND_WORDS[node["type"]]
     for keyword, sign in _BOUNDS.items():
         if keyword in node:
-            text += f" {sign} {node[keyword]}"
+            bound = node[keyword]  # pydantic 2.6 writes a float bound 0 as 0.0, 2.14 as 0
+            text += f" {sign} {int(bound) if isinstance(bound, float) and bound.is_integer() else bound}"
     length = node.get("minItems", node.get("minLength"))
     if length == 1:
         text = text.replace("a ", "a non-empty ", 1)
