@@ -201,3 +201,9 @@ def test_a_path_the_schema_cannot_place_gives_nothing(path, data):
     assert (
         expected.allowed_keys(node) == [] and expected.choices(node) == [] and expected.describe(node) == ""
     )
+
+
+def test_an_untyped_key_is_not_described():
+    # A generated spec's argument without a default has the empty schema: say nothing about it.
+    assert expected.describe({}) == ""
+    assert expected.describe({"type": "integer", "minimum": 1.0}) == "an integer >= 1"
