@@ -3,7 +3,8 @@
 Owns: the safe YAML reader with line:col marks (``yaml_loader``), the strict schema (``specs``
 for each registered layer, loss, optimizer, scheduler and initializer; ``sections`` for the file's
 top-level keys), ``--set`` overrides, the translation of validation errors into located Problems
-(``locator``, ``wording``, ``messages``), checks across keys, the JSON Schema, the config's
+(``locator``, ``wording``, ``messages``, and ``expected``: what the JSON Schema allows at a key
+path), checks across keys, the JSON Schema, the config's
 fingerprint, and the builders that turn specs into ``nn`` objects.
 
 May import: ``lddl_cli.nn``, ``lddl_cli.errors``, pydantic and PyYAML; nothing else of lddl.

@@ -1,19 +1,23 @@
 """Pydantic's validation errors translated into lddl's Problems: located, worded for a person
-editing the YAML, with the allowed keys or names and a "did you mean"."""
+editing the YAML, with the allowed keys or names and a "did you mean".
+
+Most errors are worded by ``WORDING``, one template per pydantic error type (the types and their
+``ctx`` keys are pydantic's documented ones: https://docs.pydantic.dev/latest/errors/validation_errors/).
+Four need more than the error itself and have a function each: an unknown key and a missing key
+(the allowed keys and what a key takes, from the JSON Schema via ``expected``), a value outside a
+fixed set of choices (the choices, from the same schema) and lddl's own ``unknown_type`` (a spec
+naming no registered layer, loss, ...). An error type that is in neither keeps pydantic's message.
+A test produces every listed type from a bad config, so a renamed type fails a test.
+"""
 
 from __future__ import annotations
 
-import re
-import types
-import typing
-from typing import Annotated, Any, Union
-
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import Problem
 from ..nn import registry
+from . import expected
 from .locator import Locator
-from .sections import Config
 from .specs import (
     ACTIVATION_VARIANTS,
     INIT_VARIANTS,
@@ -24,6 +28,31 @@ from .specs import (
 )
 from .wording import closest, did_you_mean, show
 
+# pydantic error type -> message. Fields: the error's ``ctx``, ``got`` (the value as written, e.g.
+# "got 0 (an integer)") and ``length`` (the value's length).
+WORDING = {
+    "int_type": "expected an integer; {got}",
+    "float_type": "expected a number; {got}",
+    "bool_type": "expected true or false; {got}",
+    "string_type": "expected a string; {got}",
+    "list_type": "expected a list; {got}",
+    "model_type": "expected a mapping; {got}",
+    "greater_than": "must be > {gt}; {got}",
+    "greater_than_equal": "must be >= {ge}; {got}",
+    "less_than": "must be < {lt}; {got}",
+    "less_than_equal": "must be <= {le}; {got}",
+    "finite_number": "must be a finite number; {got}",
+    "too_short": "needs at least {min_length} item(s); {got}",
+    "too_long": "takes at most {max_length} item(s); {got}",
+    "string_too_short": "must not be empty; {got}",
+    "string_too_long": "at most {max_length} characters; got {length}",
+    # The one pattern in the config is the run name's.
+    "string_pattern_mismatch": (
+        "use letters, digits, '.', '_' and '-' (starting with a letter or digit); {got}"
+    ),
+    "value_error": "{error}",  # a validator's ValueError, already worded for the user
+}
+
 _KINDS = {
     "loss": ("loss", LOSS_VARIANTS),
     "optimizer": ("optimizer", OPTIMIZER_VARIANTS),
@@ -33,6 +62,60 @@ _KINDS = {
     "bias_init": ("initializer", INIT_VARIANTS),
     "layers": ("layer", LAYER_VARIANTS),
 }
+
+
+def translate(error: ValidationError, data, locator: Locator) -> list[Problem]:
+    """One Problem per pydantic error, located and worded for a person editing the YAML."""
+    items = [(_data_path(tuple(item["loc"]), data), item) for item in error.errors(include_url=False)]
+    unknown = {path for path, item in items if item["type"] == "extra_forbidden"}
+    problems: list[Problem] = []
+    for path, item in items:
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            problems.append(_unknown_key(path, data, locator))
+        elif kind == "missing":
+            typos = [p for p in unknown if p[:-1] == path[:-1] and closest(str(p[-1]), [str(path[-1])])]
+            if not typos:  # else reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
+                problems.append(_missing_key(path, data, locator))
+        elif kind == "unknown_type":
+            problems.append(_unknown_type_problem(path, item.get("input"), locator))
+        elif kind == "literal_error":
+            text = _unknown_value(path, data, item.get("input")) or message(item)
+            problems.append(locator.problem(path, text))
+        else:
+            problems.append(locator.problem(path, message(item)))
+    return problems
+
+
+def message(item: dict) -> str:
+    """The message for one pydantic error by ``WORDING``, else pydantic's own with the value."""
+    value = item.get("input")
+    fields = {**(item.get("ctx") or {}), "got": f"got {show(value)}"}
+    fields["length"] = len(value) if isinstance(value, str | list | dict) else ""
+    template = WORDING.get(item["type"])
+    return template.format(**fields) if template is not None else f"{item['msg']}; {fields['got']}"
+
+
+def _unknown_key(path: tuple, data, locator: Locator) -> Problem:
+    allowed = expected.allowed_keys(expected.schema_at(path[:-1], data))
+    hint = did_you_mean(path[-1], allowed)
+    listing = f"allowed: {', '.join(allowed)}" if allowed else "no other keys are allowed"
+    return locator.problem(path, f"unknown key; {hint}{listing}", key=True)
+
+
+def _missing_key(path: tuple, data, locator: Locator) -> Problem:
+    what = expected.describe(expected.schema_at(path, data))
+    return locator.problem(path, "required key is missing" + (f" ({what})" if what else ""))
+
+
+def _unknown_value(path: tuple, data, value) -> str | None:
+    """A value outside its fixed choices, with the choices; None if the schema has none there."""
+    choices = [str(choice) for choice in expected.choices(expected.schema_at(path, data))]
+    if not choices:
+        return None
+    if isinstance(value, str):
+        return f"unknown value {value!r}; {did_you_mean(value, choices)}allowed: {', '.join(choices)}"
+    return f"allowed: {', '.join(choices)}; got {show(value)}"
 
 
 def _data_path(loc: tuple, data) -> tuple:
@@ -50,121 +133,6 @@ def _data_path(loc: tuple, data) -> tuple:
             current = None
         path.append(element)
     return tuple(path)
-
-
-def _lookup(data, path: tuple):
-    current = data
-    for element in path:
-        if isinstance(current, dict) and element in current:
-            current = current[element]
-        elif isinstance(current, list) and isinstance(element, int) and element < len(current):
-            current = current[element]
-        else:
-            return None
-    return current
-
-
-def _model_at(path: tuple, data) -> type[BaseModel] | None:
-    """The pydantic model validating the mapping at ``path`` (for listing its allowed keys)."""
-    annotation: Any = Config
-    for depth, element in enumerate(path):
-        if isinstance(element, int):
-            annotation = _list_item(annotation)
-            if annotation is None:
-                return None
-            continue
-        model = _unwrap(annotation, _lookup(data, path[:depth]))
-        if model is None or element not in model.model_fields:
-            return None
-        annotation = model.model_fields[element].annotation
-    return _unwrap(annotation, _lookup(data, path))
-
-
-def _list_item(annotation):
-    for candidate in _flatten(annotation):
-        if typing.get_origin(candidate) is list:
-            return typing.get_args(candidate)[0]
-    return None
-
-
-def _flatten(annotation) -> list:
-    """The alternatives of an annotation, Annotated/Optional/Union stripped."""
-    if typing.get_origin(annotation) is Annotated:
-        return _flatten(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        return [a for arg in typing.get_args(annotation) for a in _flatten(arg)]
-    return [annotation]
-
-
-def _unwrap(annotation, value) -> type[BaseModel] | None:
-    """The model among ``annotation``'s alternatives that ``value`` is validated by."""
-    models = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-    if not models:
-        return None
-    if len(models) == 1:
-        return models[0]
-    if isinstance(value, dict):
-        for model in models:
-            field = model.model_fields.get("type")
-            if field is not None and field.default == value.get("type"):
-                return model
-    return None
-
-
-def translate(error: ValidationError, data, locator: Locator) -> list[Problem]:
-    """One Problem per pydantic error, located and worded for a person editing the YAML."""
-    problems: list[Problem] = []
-    extra: dict[tuple, list[str]] = {}  # parent path -> its unknown keys
-    for item in error.errors(include_url=False):
-        if item["type"] == "extra_forbidden":
-            path = _data_path(tuple(item["loc"]), data)
-            extra.setdefault(path[:-1], []).append(str(path[-1]))
-    for item in error.errors(include_url=False):
-        path = _data_path(tuple(item["loc"]), data)
-        kind = item["type"]
-        value = item.get("input")
-        if kind == "extra_forbidden":
-            model = _model_at(path[:-1], data)
-            allowed = [k for k in model.model_fields if k != "type"] if model else []
-            hint = did_you_mean(path[-1], allowed)
-            listing = f"allowed: {', '.join(allowed)}" if allowed else "no other keys are allowed"
-            problems.append(locator.problem(path, f"unknown key; {hint}{listing}", key=True))
-        elif kind == "missing":
-            typos = [k for k in extra.get(path[:-1], []) if closest(k, [str(path[-1])])]
-            if typos:
-                continue  # reported as the typo: "unknown key 'epoch'; did you mean 'epochs'?"
-            model = _model_at(path[:-1], data)
-            field = model.model_fields.get(str(path[-1])) if model is not None else None
-            expected = f" ({_describe(field)})" if field is not None else ""
-            problems.append(locator.problem(path, f"required key is missing{expected}"))
-        elif kind == "unknown_type":
-            problems.append(_unknown_type_problem(path, value, locator))
-        else:
-            problems.append(locator.problem(path, _message(item, value)))
-    return problems
-
-
-def _describe(field) -> str:
-    """What a field takes, in words: 'an integer >= 1', 'a string', 'a mapping'."""
-    annotation = field.annotation
-    kinds = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-    if annotation in kinds:
-        text = kinds[annotation]
-    elif typing.get_origin(annotation) is list:
-        text = "a list"
-    else:
-        text = "a mapping"
-    bounds = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    for constraint in field.metadata:
-        for attribute, sign in bounds.items():
-            if getattr(constraint, attribute, None) is not None:
-                text += f" {sign} {getattr(constraint, attribute)}"
-        length = getattr(constraint, "min_length", None)
-        if length == 1:
-            text = text.replace("a ", "a non-empty ", 1)
-        elif length:
-            text += f" of at least {length} items"
-    return text
 
 
 def _unknown_type_problem(path: tuple, value, locator: Locator) -> Problem:
@@ -199,57 +167,6 @@ def _unknown_type_message(path: tuple, value) -> str:
     suggestion = registry.closest(name, allowed)
     hint = f"did you mean {suggestion!r}? " if suggestion else ""
     return f"unknown {kind} {name!r}; {hint}allowed: {', '.join(allowed)}"
-
-
-_TYPE_NAMES = {
-    "int_type": "an integer",
-    "int_from_float": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "literal_error": None,
-}
-
-
-def _message(item: dict, value) -> str:
-    kind = item["type"]
-    ctx = item.get("ctx") or {}
-    got = f"got {show(value)}"
-    if kind in _TYPE_NAMES and kind != "literal_error":
-        return f"expected {_TYPE_NAMES[kind]}; {got}"
-    if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        choices = re.findall(r"'([^']*)'", expected)
-        if isinstance(value, str):
-            return f"unknown value {value!r}; {did_you_mean(value, choices)}allowed: {', '.join(choices)}"
-        return f"allowed: {', '.join(choices)}; {got}"
-    bounds = {
-        "greater_than": "> {gt}",
-        "greater_than_equal": ">= {ge}",
-        "less_than": "< {lt}",
-        "less_than_equal": "<= {le}",
-    }
-    if kind in bounds:
-        return f"must be {bounds[kind].format(**ctx)}; {got}"
-    if kind == "finite_number":
-        return f"must be a finite number; {got}"
-    if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} item(s); {got}"
-    if kind == "too_long":
-        return f"takes at most {ctx.get('max_length')} item(s); {got}"
-    if kind == "string_pattern_mismatch":
-        return f"use letters, digits, '.', '_' and '-' (starting with a letter or digit); {got}"
-    if kind == "string_too_short":
-        return f"must not be empty; {got}"
-    if kind == "string_too_long":
-        return f"at most {ctx.get('max_length')} characters; got {len(value)}"
-    if kind == "value_error":
-        return str(ctx.get("error", item["msg"]))
-    return f"{item['msg']}; {got}"
 
 
 def sorted_problems(problems: list[Problem]) -> list[Problem]:

@@ -1,10 +1,10 @@
 """The config's per-type specs: one strict pydantic model per registered initializer, loss,
 optimizer, LR scheduler and layer, with PyTorch's argument names and defaults, and the
-discriminated unions over them that the config sections use (``config.py``).
+discriminated unions over them that the config sections use (``sections.py``).
 
 A registered name without a hand-written spec gets one generated from its constructor's
-signature; a test keeps the hand-written specs complete. Like ``config.py``, this module imports
-pydantic, so only the commands that read a config import it (``lddl --help`` stays fast).
+signature; a test keeps the hand-written specs complete. This module imports pydantic (as does
+``lddl_cli.config``), so only the commands that read a config import it (``lddl --help`` stays fast).
 """
 
 from __future__ import annotations

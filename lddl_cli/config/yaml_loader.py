@@ -8,7 +8,17 @@ in particular) are refused, never constructed.
 Every limit is checked before the work it protects: the file size before reading, the nesting
 depth on the parser's event stream before a node tree is built (the composer recurses), and the
 number of nodes while aliases are expanded (a "billion laughs" document is refused after
-``MAX_NODES`` nodes, not after 10^9). Every failure is a ``ConfigError`` with ``file:line:col``.
+``MAX_NODES`` nodes, not after 10^9). Every failure is a ``ConfigError`` with ``file:line:col``
+where the position is known.
+
+Two loaders: libyaml's (``yaml.CSafeLoader``) when PyYAML was built with it, else PyYAML's
+pure-Python ``SafeLoader`` (``_CoreLoader`` is whichever exists). They produce the same events,
+nodes and marks for valid YAML but not the same errors: libyaml has its own nesting limit (1000
+flow levels in recent builds, reached while it looks ahead for a key, before the first event),
+and its syntax errors may be worded differently. So when libyaml's event stream fails, the events
+are read again with the pure-Python parser (``PyCoreLoader``, which has no nesting limit of its
+own and does not recurse): if lddl's depth limit fires first, that is the error shown, and it reads
+the same with every PyYAML version, with or without libyaml.
 """
 
 from __future__ import annotations
@@ -61,11 +71,11 @@ class _CoreResolver:
 
 
 class PyCoreLoader(_CoreResolver, yaml.SafeLoader):
-    """The pure-Python loader: the fallback when PyYAML was built without libyaml."""
+    """PyYAML's pure-Python loader: re-reads the events when libyaml's fail (see the module)."""
 
 
 class _CoreLoader(_CoreResolver, _BaseLoader):
-    """libyaml's loader when available (faster; the same events, nodes and marks)."""
+    """The loader used first: libyaml's when PyYAML has it (faster), else the pure-Python one."""
 
 
 @dataclass
@@ -194,27 +204,39 @@ def _yaml_problem(error: yaml.YAMLError, file: str | None, label: str, text: str
 
 
 def _check_events(text: str, file: str | None, label: str) -> None:
-    """Refuse deep nesting and multiple documents from the event stream (the parser does not recurse)."""
+    """Refuse deep nesting and multiple documents from the event stream, before the composer
+    recurses. A libyaml failure is re-checked with the pure-Python parser, so that lddl's own
+    depth limit wins over libyaml's (see the module docstring)."""
+    try:
+        _walk_events(text, file, label, _CoreLoader)
+    except yaml.YAMLError as error:
+        if not issubclass(_CoreLoader, yaml.SafeLoader):  # libyaml's failed: re-read in Python
+            try:
+                _walk_events(text, file, label, PyCoreLoader)
+            except yaml.YAMLError:
+                pass  # a syntax error here too: report libyaml's, as it was found first
+        raise ConfigError([_yaml_problem(error, file, label, text)]) from None
+
+
+def _walk_events(text: str, file: str | None, label: str, loader) -> None:
+    """Raise ConfigError at the first collection deeper than ``MAX_DEPTH`` or the second document."""
     depth = 0
     documents = 0
-    try:
-        for event in yaml.parse(text, Loader=_CoreLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
-                    message = f"nesting deeper than {MAX_DEPTH} levels; a config needs only a few"
-                    raise ConfigError([Problem(file, line, col, label, message)])
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    line, col = event.start_mark.line + 1, event.start_mark.column + 1
-                    message = "more than one YAML document ('---'); a config is one document"
-                    raise ConfigError([Problem(file, line, col, label, message)])
-    except yaml.YAMLError as error:
-        raise ConfigError([_yaml_problem(error, file, label, text)]) from None
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                message = f"nesting deeper than {MAX_DEPTH} levels; a config needs only a few"
+                raise ConfigError([Problem(file, line, col, label, message)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                line, col = event.start_mark.line + 1, event.start_mark.column + 1
+                message = "more than one YAML document ('---'); a config is one document"
+                raise ConfigError([Problem(file, line, col, label, message)])
 
 
 class _Builder:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
 from lddl_cli.config import yaml_loader
 from lddl_cli.config.yaml_loader import (
@@ -186,8 +187,17 @@ def test_deep_nesting_is_a_clean_error(tmp_path, style):
         load_yaml_file(write(tmp_path, text))
     line = only_line(error)
     assert line.startswith(f"{tmp_path / 'c.yaml'}:{1 if style == 'flow' else 2}:")
-    # libyaml's own flow-depth limit (1000) may fire first, while it looks ahead; both are clean.
-    assert f"nesting deeper than {MAX_DEPTH} levels" in line or "maximum nesting depth" in line
+    # lddl's own limit, even where libyaml's flow-depth limit (1000) fires first while it looks ahead.
+    assert line.endswith(f": nesting deeper than {MAX_DEPTH} levels; a config needs only a few"), line
+
+
+def test_a_syntax_error_past_deep_nesting_is_still_a_syntax_error(tmp_path):
+    # Nesting within the limit, then a syntax error: the pure-Python re-read finds no depth
+    # problem and the parser's own error is the one reported.
+    text = "a: " + "[" * 10 + "1 : : ]\n"
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file(write(tmp_path, text))
+    assert "YAML syntax error:" in only_line(error)
 
 
 def test_nesting_at_the_limit_is_accepted(tmp_path):
@@ -259,3 +269,28 @@ def test_set_value_errors_name_the_override():
     with pytest.raises(ConfigError) as error:
         parse_yaml("!!python/object:os.system x", None, label="--set seed")
     assert only_line(error).startswith("--set seed: YAML tag")
+
+
+class _StrictNestingParser:
+    """Stands in for a libyaml whose own nesting limit fails before the first event."""
+
+    def __init__(self, stream) -> None:
+        pass
+
+    def check_event(self, *choices):
+        raise yaml.MarkedYAMLError(problem="exceeded maximum nesting depth")
+
+    def dispose(self) -> None:
+        pass
+
+
+def test_libyaml_failures_are_re_read_so_lddls_depth_limit_wins(tmp_path, monkeypatch):
+    monkeypatch.setattr(yaml_loader, "_CoreLoader", _StrictNestingParser)
+    deep = "a: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file(write(tmp_path, deep))
+    assert only_line(error).endswith(f"nesting deeper than {MAX_DEPTH} levels; a config needs only a few")
+    # Within the limit the re-read finds nothing, and the first parser's error is the one shown.
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file(write(tmp_path, "a: [[1]]\n"))
+    assert only_line(error).endswith(": YAML syntax error: exceeded maximum nesting depth")

@@ -99,7 +99,8 @@ def check_outcome(entry: catalogue.Entry, code: int, stdout: str, stderr: str) -
         assert re.match(pattern, line), f"line {line!r}\ndoes not match {pattern!r}"
 
 
-def test_the_catalogue_covers_the_issue():
+def test_the_catalogue_covers_every_kind_of_input_with_unique_names():
+    """At least 30 config, 15 data and 20 weights cases, 40 in all; the subprocess ones are entries."""
     names = [entry.name for entry in catalogue.ENTRIES]
     assert len(names) == len(set(names))
     assert len(catalogue.CONFIG) >= 30 and len(catalogue.DATA) >= 15 and len(catalogue.WEIGHTS_CASES) >= 20
