@@ -144,7 +144,8 @@ def _names(header: list[str], path: Path, what: str) -> list[str]:
         if name in names[:index]:
             first = names.index(name) + 1
             raise DataError(
-                f"{path}: line 1: {what}: column name {name!r} appears twice (columns {first} and {index + 1})"
+                f"{path}: line 1: {what}: column name {name!r} appears twice "
+                f"(columns {first} and {index + 1})"
             )
     return names
 
