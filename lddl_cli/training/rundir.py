@@ -20,6 +20,7 @@ from ..files.metrics import metrics_csv
 from ..files.weights import FORMAT_VERSION
 from .data import TrainData
 from .inference import predict
+from .table_metadata import table_metadata
 
 GRID_POINTS = 500
 
@@ -45,7 +46,13 @@ def metadata(trainer, history) -> dict:
             "best_epoch": history.best_epoch,
             "stopped_early": history.stopped_early,
             "restored_best": history.restored_best,
+            **{
+                f"{split}_{name}": value
+                for split, values in history.scores.items()
+                for name, value in values.items()
+            },
         },
+        **table_metadata(trainer),
     }
 
 
