@@ -20,6 +20,7 @@ from ..files.metrics import metrics_csv
 from ..files.weights import FORMAT_VERSION
 from .data import TrainData
 from .inference import predict
+from .table_figures import write_table_figures
 from .table_metadata import table_metadata
 
 GRID_POINTS = 500
@@ -111,4 +112,5 @@ def write_run(trainer, history, out_dir: Path) -> dict[str, Path]:
     fit = fit_figure_arguments(trainer.model, trainer.data, f"{name}: fit")
     if fit is not None:
         paths["fit"] = save_png(fit_figure(**fit), out_dir / "fit.png")
+    paths.update(write_table_figures(trainer, out_dir))
     return paths
