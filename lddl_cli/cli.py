@@ -245,9 +245,9 @@ def predict(
     in the target's units or class labels, written as the input's columns plus the target's."""
     import numpy as np
 
+    from .commands import table_io
     from .errors import UsageError
     from .files.predictions import read_input, write_output
-    from .commands import table_io
     from .files.weights import load_model
     from .training.inference import predict as run_predict
 
@@ -378,6 +378,14 @@ def check(
     from .files.datafiles import load_dataset
 
     cfg = load_config(config, list(set_ or []))
+    if cfg.data.path is not None:
+        from .commands.table_check import table_report
+
+        lines = table_report(cfg)
+        typer.echo(f"{config}: ok")
+        for line in lines:
+            typer.echo(f"  {line}")
+        return
     build_model(resolve_layers(cfg), cfg.dtype, np.random.default_rng(cfg.seed))
     dataset = load_dataset(cfg)
     val = "" if dataset.val_x is None else f", validation {dataset.val_x.shape[0]} rows"
@@ -411,8 +419,9 @@ def summary(
         import numpy as np
 
         from .config import build_model, load_config, resolve_layers
+        from .training.data import load_data
 
-        cfg = load_config(target)
+        cfg, _ = load_data(load_config(target))  # a table's auto widths come from the table
         layers = resolve_layers(cfg)
         model = build_model(layers, cfg.dtype, np.random.default_rng(cfg.seed))
         title = f"{cfg.name}: model"

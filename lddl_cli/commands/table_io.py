@@ -132,7 +132,8 @@ def _class_indices(classes: list, labels: np.ndarray, path: Path) -> np.ndarray:
     unknown = [label for label in labels.tolist() if str(label) not in lookup]
     if unknown:
         raise DataError(
-            f"{path}: --data: class {unknown[0]!r} is not one the model knows ({', '.join(map(repr, classes))})"
+            f"{path}: --data: class {unknown[0]!r} is not one the model knows "
+            f"({', '.join(map(repr, classes))})"
         )
     return np.array([lookup[str(label)] for label in labels.tolist()], dtype=np.int64)
 

@@ -26,7 +26,8 @@ def hold_out(y: np.ndarray, fraction: float, rng, stratified: bool, where, names
             raise DataError(
                 where(
                     f"class {names[int(classes[index])] if names else index!r} "
-                    f"({count} row{'s' if count != 1 else ''}) cannot be split: a stratified split needs at least 2 rows of each class (one kept, one held out)"
+                    f"({count} row{'s' if count != 1 else ''}) cannot be split: a stratified split "
+                    "needs at least 2 rows of each class (one kept, one held out)"
                 )
             )
         held.append(rows[rng.permutation(count)[:take]])
