@@ -180,7 +180,7 @@ class Trainer:
             loss = loss_fn(model(xb), yb)
             if loss != loss and getattr(loss_fn, "counted_weight", None) == 0:
                 continue  # every label of this batch is ignore_index (or weighs 0): nothing to learn
-            model.backward(loss_fn.backward(), input_grad=False)  # the data needs no dL/dx
+            model.backward(loss_fn.backward())
             if clip is not None:
                 nn.clip_grad_norm(parameters, clip)
             # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A

@@ -1,0 +1,185 @@
+"""The optimizer updates of the compiled training step: the rules of optim_functional.py, in place.
+
+Each ``*_update`` performs the same arithmetic, operation for operation, as its textbook twin in
+optim_functional.py (so both paths give the same parameters), but writes every intermediate into
+preallocated scratch arrays (``out=``) instead of allocating temporaries, on the flat arrays of
+one parameter group. ``FlatGroup.state`` is the optimizer's own state: a step taken here is a
+step of the optimizer, and its ``state_dict`` is the same whichever path took it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from .optimizer import FlatGroup, zeros_state
+
+FLUSH_EVERY = 32  # steps between two flushes of subnormal state values
+
+
+def flush_subnormals_(buffer: np.ndarray) -> None:
+    """Set the subnormal entries of ``buffer`` (0 < |b| < the dtype's smallest normal) to 0, in place.
+
+    Why: a state buffer whose gradient is exactly 0 (a dead ReLU unit) decays geometrically,
+    b <- 0.9 b, into the subnormal range and then sticks there, since 0.9 b rounds back to b below
+    5 units of the last place. Every later ufunc on that buffer pays a microcode assist per
+    subnormal lane on x86. The values are below 1.2e-38 (float32); their contribution to an
+    update (lr * b) is far below the parameters' last bit.
+    """
+    np.copyto(buffer, 0, where=np.abs(buffer) < np.finfo(buffer.dtype).tiny)
+
+
+class Scratch:
+    """Two work arrays shaped like a group's flat data."""
+
+    __slots__ = ("work", "tmp")
+
+    def __init__(self, like: np.ndarray) -> None:
+        self.work = np.empty_like(like)
+        self.tmp = np.empty_like(like)
+
+
+def decayed_gradient_(param, grad, weight_decay: float, decay_type: str, work: np.ndarray) -> np.ndarray:
+    """grad + wd * w (l2) or grad + wd * sign(w) (l1) into ``work``; ``grad`` itself when wd = 0."""
+    if weight_decay == 0:
+        return grad
+    if decay_type == "l2":
+        np.multiply(param, weight_decay, out=work)
+    else:
+        np.sign(param, out=work)
+        work *= weight_decay
+    work += grad
+    return work
+
+
+def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
+    """optim_functional.sgd, in place."""
+    param, tmp = flat.buffers.data, scratch.tmp
+    momentum, dampening = float(group["momentum"]), float(group["dampening"])
+    g = decayed_gradient_(
+        param, flat.buffers.grad, float(group["weight_decay"]), group["decay_type"], scratch.work
+    )
+    if momentum != 0:
+        buffer = flat.state.get("momentum_buffer")
+        if buffer is None:
+            flat.state["momentum_buffer"] = g.copy()
+            buffer = flat.state["momentum_buffer"]
+        else:
+            buffer *= momentum
+            if dampening == 0:
+                buffer += g  # (1 - 0) * g is g, exactly
+            else:
+                np.multiply(g, 1 - dampening, out=tmp)
+                buffer += tmp
+        if group["nesterov"]:
+            np.multiply(buffer, momentum, out=tmp)
+            tmp += g
+            g = tmp
+        else:
+            g = buffer
+    np.multiply(g, float(group["lr"]), out=tmp)
+    param -= tmp
+
+
+def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool) -> None:
+    """optim_functional.adam, in place."""
+    param, grad, tmp = flat.buffers.data, flat.buffers.grad, scratch.tmp
+    lr, weight_decay, eps = float(group["lr"]), float(group["weight_decay"]), float(group["eps"])
+    beta1, beta2 = (float(b) for b in group["betas"])
+    if not flat.state:
+        zeros_state(flat, "exp_avg", "exp_avg_sq")
+    if group["amsgrad"] and "max_exp_avg_sq" not in flat.state:
+        zeros_state(flat, "max_exp_avg_sq")
+    if decoupled:
+        if weight_decay != 0:
+            param *= 1 - lr * weight_decay
+        g = grad
+    else:
+        g = decayed_gradient_(param, grad, weight_decay, group.get("decay_type", "l2"), scratch.work)
+    exp_avg, exp_avg_sq = flat.state["exp_avg"], flat.state["exp_avg_sq"]
+    exp_avg *= beta1
+    np.multiply(g, 1 - beta1, out=tmp)
+    exp_avg += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += tmp
+    second_moment = exp_avg_sq
+    if group["amsgrad"]:
+        second_moment = flat.state["max_exp_avg_sq"]
+        np.maximum(second_moment, exp_avg_sq, out=second_moment)
+    step = flat.step
+    np.sqrt(second_moment, out=tmp)
+    tmp /= math.sqrt(1 - beta2**step)
+    tmp += eps
+    np.divide(exp_avg, tmp, out=tmp)
+    tmp *= lr / (1 - beta1**step)
+    param -= tmp
+
+
+def rmsprop_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
+    """optim_functional.rmsprop, in place."""
+    param, tmp = flat.buffers.data, scratch.tmp
+    alpha, eps, momentum = float(group["alpha"]), float(group["eps"]), float(group["momentum"])
+    if not flat.state:
+        zeros_state(flat, "square_avg")
+    if momentum > 0 and "momentum_buffer" not in flat.state:
+        zeros_state(flat, "momentum_buffer")
+    if group["centered"] and "grad_avg" not in flat.state:
+        zeros_state(flat, "grad_avg")
+    g = decayed_gradient_(
+        param, flat.buffers.grad, float(group["weight_decay"]), group["decay_type"], scratch.work
+    )
+    square_avg = flat.state["square_avg"]
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - alpha
+    square_avg *= alpha
+    square_avg += tmp
+    if group["centered"]:
+        grad_avg = flat.state["grad_avg"]
+        np.multiply(g, 1 - alpha, out=tmp)
+        grad_avg *= alpha
+        grad_avg += tmp
+        np.multiply(grad_avg, grad_avg, out=tmp)
+        np.subtract(square_avg, tmp, out=tmp)
+        np.sqrt(tmp, out=tmp)
+    else:
+        np.sqrt(square_avg, out=tmp)
+    tmp += eps
+    np.divide(g, tmp, out=tmp)
+    if momentum > 0:
+        buffer = flat.state["momentum_buffer"]
+        buffer *= momentum
+        buffer += tmp
+        np.multiply(buffer, float(group["lr"]), out=tmp)
+    else:
+        tmp *= float(group["lr"])
+    param -= tmp
+
+
+def adagrad_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
+    """optim_functional.adagrad, in place."""
+    param, tmp = flat.buffers.data, scratch.tmp
+    g = decayed_gradient_(
+        param, flat.buffers.grad, float(group["weight_decay"]), group["decay_type"], scratch.work
+    )
+    clr = float(group["lr"]) / (1 + (flat.step - 1) * float(group["lr_decay"]))
+    state_sum = flat.state["sum"]
+    np.multiply(g, g, out=tmp)
+    state_sum += tmp
+    np.sqrt(state_sum, out=tmp)
+    tmp += float(group["eps"])
+    np.divide(g, tmp, out=tmp)
+    tmp *= clr
+    param -= tmp
+
+
+UPDATES = {
+    SGD: sgd_update,
+    Adam: lambda group, flat, scratch: adam_update(group, flat, scratch, decoupled=False),
+    AdamW: lambda group, flat, scratch: adam_update(group, flat, scratch, decoupled=True),
+    RMSprop: rmsprop_update,
+    Adagrad: adagrad_update,
+}
