@@ -30,7 +30,7 @@ CHECKPOINT_FORMAT = 1
 
 # Keys that do not change what an epoch computes: a run may be resumed to train for longer, or
 # with another checkpoint interval.
-UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every")
+UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every", "compile")
 
 
 def hashed_config(config) -> dict:

@@ -79,6 +79,7 @@ class History:
     restored_best: bool = False
     final_val_loss: float | None = None
     paths: dict[str, Path] = field(default_factory=dict)
+    step_path: str = "eager"  # "compiled", or "eager (<why>)": which training step ran
 
     @property
     def final_train_loss(self) -> float | None:
@@ -135,11 +136,19 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.rng, self.layers, self.model, self.data = prepare(config)
         self.parameters = self.model.parameters()
+        self.history = History()
         self.loss_fn = build_loss(config.loss)
         self.optimizer = build_optimizer(config.optimizer, self.parameters)
         self.scheduler = build_scheduler(config.scheduler, self.optimizer)
         # The optimizer packed the parameters already; this returns the same flat buffers.
         self.flat = nn.pack_parameters(self.parameters)
+        # The fused training step when nn supports this run (same math, proven equal), else eager.
+        self.train_step = None
+        reason = "train.compile is false"
+        if config.train.compile:
+            self.train_step = nn.compile_step(self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
+            reason = nn.not_compiled_reason(self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
+        self.history.step_path = "compiled" if self.train_step is not None else f"eager ({reason})"
         # Whether a checkpoint has running statistics to copy (walking the model for none costs
         # more than the rest of the per-epoch snapshot).
         self.has_buffers = any(True for _ in self.model.named_buffers())
@@ -153,7 +162,6 @@ class Trainer:
         )
         self.epoch = 0  # epochs completed
         self.batch = 0  # batches completed in the current epoch (for diagnostics)
-        self.history = History()
         self.best_loss = math.inf
         self.best_state: dict[str, np.ndarray] | None = None
         self.bad_epochs = 0
@@ -175,22 +183,30 @@ class Trainer:
         parameters = self.parameters
         total = 0.0
         steps = 0
+        compiled = self.train_step
         model.train()
         for xb, yb in self.loader:
-            loss = loss_fn(model(xb), yb)
+            if compiled is not None:
+                loss = compiled.forward_backward(xb, yb)  # forward, loss, backward and clip, fused
+            else:
+                loss = loss_fn(model(xb), yb)
             if loss != loss and getattr(loss_fn, "counted_weight", None) == 0:
                 continue  # every label of this batch is ignore_index (or weighs 0): nothing to learn
-            model.backward(loss_fn.backward())
-            if clip is not None:
-                nn.clip_grad_norm(parameters, clip)
+            if compiled is None:
+                model.backward(loss_fn.backward())
+                if clip is not None:
+                    nn.clip_grad_norm(parameters, clip)
             # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A
             # non-finite result is confirmed element-wise, since squares of huge values may overflow.
-            grad = flat.grad  # read after backward: a gradient zeroed and not written since reads 0
+            grad = flat.grad
             if not math.isfinite(loss + grad.dot(grad)) and self._non_finite(loss):
                 self.batch = steps
                 raise self._failure(xb, yb, loss)
-            optimizer.step()
-            optimizer.zero_grad()
+            if compiled is not None:
+                compiled.update()  # optimizer.step() on the same state; the next step overwrites grad
+            else:
+                optimizer.step()
+                optimizer.zero_grad()
             total += loss
             steps += 1
         self.batch = 0

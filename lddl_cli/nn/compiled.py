@@ -37,7 +37,7 @@ import numpy as np
 
 from . import functional as F
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
-from .compiled_optim import FLUSH_EVERY, UPDATES, Scratch, flush_subnormals_
+from .compiled_optim import UPDATES, FusedUpdate
 from .dropout import Dropout
 from .layers import Linear, Module, Sequential
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MSELoss
@@ -208,6 +208,8 @@ class TrainStep:
     Attributes:
         grad: the flat gradient (every parameter's ``.grad`` is a view into it), written by
             ``forward_backward``: check it before ``update``.
+        update: a callable, ``update()``: one optimizer step from ``grad``, with the same rule,
+            state and step count as ``optimizer.step()``.
         path: "compiled", for a run summary.
     """
 
@@ -216,12 +218,10 @@ class TrainStep:
     def __init__(self, model: Module, loss_fn: Loss, optimizer: Optimizer, grad_clip: float | None) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.grad_clip = None if grad_clip is None else float(grad_clip)
-        self.flat = optimizer.flat_groups[0]
         buffers = pack_parameters(model.parameters())  # the optimizer's own buffers (checked)
         self.grad = buffers.grad
         self.dtype = buffers.data.dtype
-        self._update = UPDATES[type(optimizer)]
-        self._scratch = Scratch(buffers.data)
+        self.update = FusedUpdate(optimizer)
         self._stages = _stages(_layers(model))
         self._first = next(i for i, s in enumerate(self._stages) if s.kind == "linear")
         self._inputs: list[np.ndarray | None] = [None] * len(self._stages)
@@ -329,16 +329,6 @@ class TrainStep:
         if self.grad_clip is not None:
             clip_grad_norm(self.model.parameters(), self.grad_clip)
         return loss
-
-    # --- the update --------------------------------------------------------------------------
-    def update(self) -> None:
-        """One optimizer step from ``grad``: the same update, state and step count as ``optimizer.step()``."""
-        flat = self.flat
-        flat.step += 1
-        self._update(self.optimizer.param_groups[0], flat, self._scratch)
-        if flat.step % FLUSH_EVERY == 0:
-            for buffer in flat.state.values():
-                flush_subnormals_(buffer)
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> float:
         """``forward_backward`` then ``update`` (no finiteness check); returns the loss."""

@@ -176,6 +176,29 @@ def adagrad_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
     param -= tmp
 
 
+class FusedUpdate:
+    """``optimizer.step()`` of a supported optimizer, computed in place with scratch arrays.
+
+    Updates the optimizer's own flat state and step counts, reading its hyperparameters afresh
+    at every call (schedulers change ``group["lr"]``), so that the eager ``step()`` and this one
+    can take turns on one optimizer.
+    """
+
+    def __init__(self, optimizer) -> None:
+        self.optimizer = optimizer
+        self.rule = UPDATES[type(optimizer)]
+        self.scratch = [Scratch(flat.buffers.data) for flat in optimizer.flat_groups]
+
+    def __call__(self) -> None:
+        groups = self.optimizer.param_groups
+        for group, flat, scratch in zip(groups, self.optimizer.flat_groups, self.scratch, strict=True):
+            flat.step += 1
+            self.rule(group, flat, scratch)
+            if flat.step % FLUSH_EVERY == 0:
+                for buffer in flat.state.values():
+                    flush_subnormals_(buffer)
+
+
 UPDATES = {
     SGD: sgd_update,
     Adam: lambda group, flat, scratch: adam_update(group, flat, scratch, decoupled=False),
