@@ -60,10 +60,21 @@ def build_lddl_model(weights: list[np.ndarray], dtype=np.float32):
 
 
 class LddlLoop:
-    """The SPEC's training loop with lddl's DataLoader, model, MSELoss and SGD."""
+    """The sine training loop with lddl's DataLoader, model, MSELoss and SGD.
+
+    ``compile=True`` (lddl's default, what the trainer runs) takes each step with the compiled
+    ``nn.compile_step``; ``compile=False`` runs the eager loop a reader sees in the library:
+    forward, loss, backward layer by layer, ``step()``, ``zero_grad()``.
+    """
 
     def __init__(
-        self, weights, x, y, seed: int = SEED, optimizer=("SGD", {"lr": LR, "momentum": MOMENTUM})
+        self,
+        weights,
+        x,
+        y,
+        seed: int = SEED,
+        optimizer=("SGD", {"lr": LR, "momentum": MOMENTUM}),
+        compile: bool = True,
     ) -> None:
         from lddl_cli import nn
 
@@ -79,17 +90,32 @@ class LddlLoop:
             rng=np.random.default_rng(seed),
         )
         self.steps_per_epoch = len(self.loader)
+        self.step = nn.compile_step(self.model, self.loss_fn, self.optimizer) if compile else None
+        if compile and self.step is None:
+            raise RuntimeError(nn.not_compiled_reason(self.model, self.loss_fn, self.optimizer))
 
     def run(self, epochs: int) -> float:
+        if self.step is not None:
+            return self.run_compiled(epochs)
         model, loss_fn, optimizer, loader = self.model, self.loss_fn, self.optimizer, self.loader
         total = 0.0
         for _ in range(epochs):
             for xb, yb in loader:
                 total += loss_fn(model(xb), yb)
-                # As lddl's trainer: the data needs no gradient, so the first layer skips dL/dx.
-                model.backward(loss_fn.backward(), input_grad=False)
+                model.backward(loss_fn.backward())
                 optimizer.step()
                 optimizer.zero_grad()
+        return total
+
+    def run_compiled(self, epochs: int) -> float:
+        """As lddl's trainer: forward_backward, then update, per batch."""
+        step, loader = self.step, self.loader
+        forward_backward, update = step.forward_backward, step.update
+        total = 0.0
+        for _ in range(epochs):
+            for xb, yb in loader:
+                total += forward_backward(xb, yb)
+                update()
         return total
 
     def flat_parameters(self) -> np.ndarray:
