@@ -37,6 +37,7 @@ import numpy as np
 
 from . import functional as F
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
+from .compiled_codegen import step_source
 from .compiled_optim import UPDATES, FusedUpdate
 from .dropout import Dropout
 from .layers import Linear, Module, Sequential
@@ -179,38 +180,19 @@ def _stages(layers: list[Module]) -> list[_Stage]:
     return stages
 
 
-class _Buffers:
-    """The arrays of one batch size: Linear outputs, masked gradients, input gradients, loss scratch."""
-
-    def __init__(self, stages: list[_Stage], rows: int, first: int, dtype: np.dtype) -> None:
-        count = len(stages)
-        self.outputs: list[np.ndarray | None] = [None] * count
-        self.masked: list[np.ndarray | None] = [None] * count
-        self.input_grads: list[np.ndarray | None] = [None] * count
-        width = None
-        for i, stage in enumerate(stages):
-            if stage.kind != "linear":
-                continue
-            out_features, in_features = stage.weight.shape
-            width = out_features
-            self.outputs[i] = np.empty((rows, out_features), dtype=dtype)
-            if stage.relu:
-                self.masked[i] = np.empty((rows, out_features), dtype=dtype)
-            if i > first:
-                self.input_grads[i] = np.empty((rows, in_features), dtype=dtype)
-        self.diff = np.empty((rows, width), dtype=dtype)
-        self.loss_grad = np.empty((rows, width), dtype=dtype)
-
-
 class TrainStep:
     """A compiled training step (built by ``compile_step``): fused forward, loss, backward, update.
 
     Attributes:
-        grad: the flat gradient (every parameter's ``.grad`` is a view into it), written by
-            ``forward_backward``: check it before ``update``.
+        forward_backward: a callable, ``forward_backward(x, y) -> float``: forward, loss and
+            backward on one batch, then the clip; returns the loss. Afterwards ``grad`` holds
+            dL/dw of this batch alone (as ``zero_grad`` then backward would).
+        grad: the flat gradient (every parameter's ``.grad`` is a view into it): check it
+            before ``update``.
         update: a callable, ``update()``: one optimizer step from ``grad``, with the same rule,
             state and step count as ``optimizer.step()``.
         path: "compiled", for a run summary.
+        source: the generated source of ``forward_backward`` (see compiled_codegen.py).
     """
 
     path = "compiled"
@@ -218,106 +200,70 @@ class TrainStep:
     def __init__(self, model: Module, loss_fn: Loss, optimizer: Optimizer, grad_clip: float | None) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.grad_clip = None if grad_clip is None else float(grad_clip)
-        buffers = pack_parameters(model.parameters())  # the optimizer's own buffers (checked)
-        self.grad = buffers.grad
-        self.dtype = buffers.data.dtype
+        flat = pack_parameters(model.parameters())  # the optimizer's own buffers (checked)
+        self.grad = flat.grad
+        self.dtype = flat.data.dtype
         self.update = FusedUpdate(optimizer)
         self._stages = _stages(_layers(model))
         self._first = next(i for i, s in enumerate(self._stages) if s.kind == "linear")
-        self._inputs: list[np.ndarray | None] = [None] * len(self._stages)
-        self._caches: list[object] = [None] * len(self._stages)
-        self._by_rows: dict[int, _Buffers] = {}
-        self._mse = type(loss_fn) is MSELoss
+        self._by_rows: dict[int, tuple[np.ndarray, ...]] = {}
+        mse = type(loss_fn) is MSELoss
+        self.source = step_source(self._stages, self._first, mse, self.grad_clip is not None)
+        namespace = self._namespace(mse)
+        exec(compile(self.source, f"<lddl compiled step {id(self):x}>", "exec"), namespace)  # noqa: S102
+        self.forward_backward = namespace["forward_backward"]
 
-    # --- forward and backward ------------------------------------------------------------------
-    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Forward, loss and backward on one batch, then the clip; returns the loss (a float).
-
-        Afterwards ``grad`` holds dL/dw of this batch alone (as ``zero_grad`` then backward).
-        """
-        if x.ndim != 2 or x.dtype != self.dtype:
-            return self._eager_forward_backward(x, y)  # unusual input: the eager path raises or copes
-        rows = x.shape[0]
-        buffers = self._by_rows.get(rows)
-        if buffers is None:
-            if len(self._by_rows) >= 4:  # a DataLoader has one or two batch sizes
-                self._by_rows.clear()
-            buffers = self._by_rows[rows] = _Buffers(self._stages, rows, self._first, self.dtype)
-        out = self._forward(x, buffers)
-        if self._mse and y.shape == out.shape and y.dtype == out.dtype:
-            loss, grad = self._mse_loss(out, y, buffers)
-        else:
-            loss = self.loss_fn(out, y)
-            grad = self.loss_fn.backward()
-        self._backward(grad, buffers)
-        if self.grad_clip is not None:
-            self._clip()
-        return loss
-
-    def _forward(self, x: np.ndarray, buffers: _Buffers) -> np.ndarray:
-        h = x
-        inputs, caches, outputs = self._inputs, self._caches, buffers.outputs
+    def _namespace(self, mse: bool) -> dict:
+        """The names the generated source reads (see compiled_codegen.py's docstring)."""
+        namespace = {
+            "dtype": self.dtype,
+            "zero": np.zeros((), dtype=self.dtype),  # a 0-d zero: no scalar conversion per call
+            "maximum": np.maximum,
+            "sign": np.sign,
+            "multiply": np.multiply,
+            "subtract": np.subtract,
+            "add_reduce": np.add.reduce,
+            "vdot": np.vdot,
+            "sqrt": math.sqrt,
+            "dropout_mask": F.dropout_mask,
+            "loss_fn": self.loss_fn,
+            "mean": mse and self.loss_fn.reduction == "mean",
+            "flat_grad": self.grad,
+            "max_norm": self.grad_clip,
+            "by_rows": self._by_rows,
+            "buffers": self._buffers,
+            "eager": self._eager_forward_backward,
+        }
         for i, stage in enumerate(self._stages):
-            kind = stage.kind
-            if kind == "linear":
-                inputs[i] = h
-                z = outputs[i]
-                h.dot(stage.weight.T, z)
-                if stage.bias is not None:
-                    z += stage.bias
-                if stage.relu:
-                    np.maximum(z, 0, out=z)
-                h = z
-            elif kind == "dropout":
-                layer = stage.layer
-                mask = None
-                if layer.training and layer.p != 0:  # as Dropout.forward: the same draws, in order
-                    mask = F.dropout_mask(h.shape, layer.p, layer.rng, h.dtype)
-                    h = h * mask
-                caches[i] = mask
-            else:
-                h, caches[i] = stage.forward(stage.layer, h)
-        return h
+            namespace[f"L{i}"] = stage.layer
+            if stage.kind == "linear":
+                namespace.update(
+                    {f"W{i}": stage.weight, f"WT{i}": stage.weight.T, f"gW{i}": stage.weight_grad}
+                )
+                namespace.update({f"b{i}": stage.bias, f"gb{i}": stage.bias_grad})
+            elif stage.kind == "activation":
+                namespace[f"A{i}"], namespace[f"D{i}"] = stage.forward, stage.backward
+        return namespace
 
-    def _mse_loss(self, out: np.ndarray, y: np.ndarray, buffers: _Buffers) -> tuple[float, np.ndarray]:
-        """MSELoss forward and backward in place: d = out - y, L = s * sum(d^2), dL/dout = 2 s d."""
-        diff = np.subtract(out, y, out=buffers.diff)
-        total = float(np.vdot(diff, diff))
-        scale = 1.0 / diff.size if self.loss_fn.reduction == "mean" else 1.0
-        loss = total / diff.size if self.loss_fn.reduction == "mean" else total
-        return loss, np.multiply(diff, 2.0 * scale, out=buffers.loss_grad)
-
-    def _backward(self, grad: np.ndarray, buffers: _Buffers) -> None:
-        stages, inputs, caches = self._stages, self._inputs, self._caches
-        outputs, masked, input_grads = buffers.outputs, buffers.masked, buffers.input_grads
-        for i in range(len(stages) - 1, self._first - 1, -1):
-            stage = stages[i]
-            kind = stage.kind
-            if kind == "linear":
-                if stage.relu:  # ReLU's backward, G * sign(y), as F.relu_backward
-                    s = masked[i]
-                    np.sign(outputs[i], out=s)
-                    np.multiply(grad, s, out=s)
-                    grad = s
-                grad.T.dot(inputs[i], stage.weight_grad)
-                if stage.bias_grad is not None:
-                    np.add.reduce(grad, 0, out=stage.bias_grad)
-                if i > self._first:  # the first layer's input is data: no dL/dx
-                    gx = input_grads[i]
-                    grad.dot(stage.weight, gx)
-                    grad = gx
-            elif kind == "dropout":
-                if caches[i] is not None:
-                    grad = grad * caches[i]
-            else:
-                grad = stage.backward(stage.layer, grad, caches[i])
-
-    def _clip(self) -> None:
-        """clip_grad_norm on the flat gradient: g <- g * min(1, max_norm / (||g|| + 1e-6))."""
-        grad = self.grad
-        coefficient = self.grad_clip / (math.sqrt(float(grad.dot(grad))) + 1e-6)
-        if coefficient < 1.0:
-            grad *= coefficient
+    def _buffers(self, rows: int) -> tuple[np.ndarray, ...]:
+        """Allocate the arrays of one batch size, in ``buffer_names`` order."""
+        if len(self._by_rows) >= 4:  # a DataLoader has one or two batch sizes
+            self._by_rows.clear()
+        arrays = []
+        width = None
+        for i, stage in enumerate(self._stages):
+            if stage.kind != "linear":
+                continue
+            width, in_features = stage.weight.shape
+            arrays.append(np.empty((rows, width), dtype=self.dtype))
+            if stage.relu:
+                arrays.append(np.empty((rows, width), dtype=self.dtype))
+            if i > self._first:
+                arrays.append(np.empty((rows, in_features), dtype=self.dtype))
+        arrays += [np.empty((rows, width), dtype=self.dtype), np.empty((rows, width), dtype=self.dtype)]
+        arrays.append(np.ones(rows, dtype=self.dtype))
+        self._by_rows[rows] = tuple(arrays)
+        return self._by_rows[rows]
 
     def _eager_forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
         """The eager path for one batch (zero_grad, forward, loss, backward, clip)."""

@@ -32,13 +32,14 @@ def flush_subnormals_(buffer: np.ndarray) -> None:
 
 
 class Scratch:
-    """Two work arrays shaped like a group's flat data."""
+    """A group's flat ``data`` and ``grad``, and two work arrays shaped like them."""
 
-    __slots__ = ("work", "tmp")
+    __slots__ = ("data", "grad", "work", "tmp")
 
-    def __init__(self, like: np.ndarray) -> None:
-        self.work = np.empty_like(like)
-        self.tmp = np.empty_like(like)
+    def __init__(self, flat: FlatGroup) -> None:
+        self.data, self.grad = flat.buffers.data, flat.buffers.grad
+        self.work = np.empty_like(self.data)
+        self.tmp = np.empty_like(self.data)
 
 
 def decayed_gradient_(param, grad, weight_decay: float, decay_type: str, work: np.ndarray) -> np.ndarray:
@@ -67,20 +68,20 @@ def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
             flat.state["momentum_buffer"] = g.copy()
             buffer = flat.state["momentum_buffer"]
         else:
-            buffer *= momentum
+            np.multiply(buffer, momentum, buffer)
             if dampening == 0:
-                buffer += g  # (1 - 0) * g is g, exactly
+                np.add(buffer, g, buffer)  # (1 - 0) * g is g, exactly
             else:
-                np.multiply(g, 1 - dampening, out=tmp)
-                buffer += tmp
+                np.multiply(g, 1 - dampening, tmp)
+                np.add(buffer, tmp, buffer)
         if group["nesterov"]:
             np.multiply(buffer, momentum, out=tmp)
             tmp += g
             g = tmp
         else:
             g = buffer
-    np.multiply(g, float(group["lr"]), out=tmp)
-    param -= tmp
+    np.multiply(g, float(group["lr"]), tmp)
+    np.subtract(param, tmp, param)
 
 
 def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool) -> None:
@@ -187,9 +188,18 @@ class FusedUpdate:
     def __init__(self, optimizer) -> None:
         self.optimizer = optimizer
         self.rule = UPDATES[type(optimizer)]
-        self.scratch = [Scratch(flat.buffers.data) for flat in optimizer.flat_groups]
+        self.scratch = [Scratch(flat) for flat in optimizer.flat_groups]
+        self.single = len(optimizer.flat_groups) == 1
 
     def __call__(self) -> None:
+        if self.single:  # the trainer's case, without the loop
+            flat = self.optimizer.flat_groups[0]
+            flat.step += 1
+            self.rule(self.optimizer.param_groups[0], flat, self.scratch[0])
+            if flat.step % FLUSH_EVERY == 0:
+                for buffer in flat.state.values():
+                    flush_subnormals_(buffer)
+            return
         groups = self.optimizer.param_groups
         for group, flat, scratch in zip(groups, self.optimizer.flat_groups, self.scratch, strict=True):
             flat.step += 1

@@ -85,7 +85,11 @@ def test_packing_keeps_values_and_gradients(rng):
 
 @pytest.mark.parametrize("batch", [0, 1, 4, 37])
 def test_linear_backward_is_the_textbook_formula(rng, batch):
-    x, grad, weight = rng.standard_normal((batch, 3)), rng.standard_normal((batch, 4)), rng.standard_normal((4, 3))
+    x, grad, weight = (
+        rng.standard_normal((batch, 3)),
+        rng.standard_normal((batch, 4)),
+        rng.standard_normal((4, 3)),
+    )
     dx, dw, db = F.linear_backward(grad, x, weight)
     np.testing.assert_allclose(dx, grad @ weight, rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(dw, grad.T @ x, rtol=1e-13, atol=1e-14)
