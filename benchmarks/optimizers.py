@@ -6,7 +6,7 @@ Two readings of "an optimizer step", both reported:
 - a whole training step (batch, forward, loss, backward, update) with that optimizer, taken
   by the compiled step as lddl's trainer does, which is what a user's epoch costs.
 ``step()`` is timed for the eager ``optimizer.step()`` and for the compiled update.
-The reference is SGD with momentum 0.9, the SPEC's training setting; plain SGD is listed too.
+The reference is SGD with momentum 0.9, the sine training setting; plain SGD is listed too.
 
 For scale, the same updates are also written by hand as the shortest sequences of in-place NumPy
 calls (4 for SGD with momentum, 12 for Adam): with 2,177 parameters a call costs about the same

@@ -1,10 +1,11 @@
-"""Case 1: the SPEC's sine MLP (1-16-64-16-1, batch 4, float32, SGD momentum 0.9, MSE).
+"""Case 1: the tutorial's sine MLP (1-16-64-16-1, batch 4, float32, SGD momentum 0.9, MSE).
 
 Three implementations train from the same initial weights on the same batches (each draws
 ``rng.permutation(100)`` per epoch from the same seed, as lddl's DataLoader does; the harness
 checks that the batches really agree and that the parameters agree after a few steps):
 
-- lddl: the SPEC's loop, DataLoader -> forward -> loss -> backward -> step -> zero_grad;
+- lddl: the trainer's loop, DataLoader -> compiled step (forward, loss, backward) -> update;
+  "lddl eager": the loop a reader sees, DataLoader -> forward -> loss -> backward -> step -> zero_grad;
 - PyTorch eager: the same network and loop, batches gathered with one index per tensor
   (``x[idx]``, the fast idiom; torch's own DataLoader would be several times slower);
 - hand-fused NumPy: one function, plain arrays, the floor of what NumPy can do (also in a
@@ -26,7 +27,7 @@ SEED = 10001
 
 
 def sine_data(seed: int = SEED, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """The SPEC's training set: 100 of 200 points of y = 2 sin(x) + U[-0.05, 0.05) noise."""
+    """The tutorial's training set: 100 of 200 points of y = 2 sin(x) + U[-0.05, 0.05) noise."""
     rng = np.random.default_rng(seed)
     x = np.linspace(-np.pi, np.pi, 200).reshape(-1, 1)
     y = 2.0 * np.sin(x) + rng.uniform(-0.05, 0.05, size=x.shape)
@@ -130,8 +131,8 @@ class FusedLoop:
     gradient is not computed, and the update is three in-place calls on the flat buffers.
 
     By default it is written in plain idiomatic NumPy (``@``, ``x[idx]``, ``np.sum``), the floor
-    the issue's targets are stated against. ``tuned=True`` runs ``run_tuned`` instead: the same
-    step written with the cheaper-per-call primitives that lddl's library uses, so the ratio to
+    some targets are stated against. ``tuned=True`` runs ``run_tuned`` instead: the same
+    step written with the cheaper-per-call primitives that lddl's compiled step uses, so the ratio to
     it isolates what the framework itself costs.
     """
 
@@ -429,7 +430,12 @@ def run(settings: Settings) -> CaseResult:
             higher_is_better=True,
             note=paired,
         ),
-        Target(NAME, "PyTorch eager 1 thread / lddl", paired_ratio(samples, "PyTorch eager (1 thread)", "lddl"), None),
+        Target(
+            NAME,
+            "PyTorch eager 1 thread / lddl",
+            paired_ratio(samples, "PyTorch eager (1 thread)", "lddl"),
+            None,
+        ),
         Target(
             NAME,
             "lddl / hand-fused with lddl's primitives",
@@ -437,7 +443,9 @@ def run(settings: Settings) -> CaseResult:
             1.05,
             note="the framework's own overhead; " + paired,
         ),
-        Target(NAME, "lddl / hand-fused NumPy (plain)", paired_ratio(samples, "lddl", "hand-fused NumPy"), None),
+        Target(
+            NAME, "lddl / hand-fused NumPy (plain)", paired_ratio(samples, "lddl", "hand-fused NumPy"), None
+        ),
         Target(
             NAME,
             "PyTorch eager / lddl eager",
@@ -445,6 +453,12 @@ def run(settings: Settings) -> CaseResult:
             None,
             note="the readable path, without the compiled step",
         ),
-        Target(NAME, "lddl eager / lddl", paired_ratio(samples, "lddl eager", "lddl"), None, note="what the compiler buys"),
+        Target(
+            NAME,
+            "lddl eager / lddl",
+            paired_ratio(samples, "lddl eager", "lddl"),
+            None,
+            note="what the compiler buys",
+        ),
     ]
     return result

@@ -146,8 +146,9 @@ class Trainer:
         self.train_step = None
         reason = "train.compile is false"
         if config.train.compile:
-            self.train_step = nn.compile_step(self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
-            reason = nn.not_compiled_reason(self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
+            parts = (self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
+            self.train_step = nn.compile_step(*parts)
+            reason = nn.not_compiled_reason(*parts)
         self.history.step_path = "compiled" if self.train_step is not None else f"eager ({reason})"
         # Whether a checkpoint has running statistics to copy (walking the model for none costs
         # more than the rest of the per-epoch snapshot).

@@ -34,14 +34,18 @@ def flush_subnormals_(buffer: np.ndarray) -> None:
 class Scratch:
     """A group's flat ``data`` and ``grad``, and the work arrays of its updates."""
 
-    __slots__ = ("data", "grad", "work", "tmp", "pair", "moments", "betas", "columns")
+    __slots__ = ("data", "grad", "work", "tmp", "pair", "pair_rows", "moments", "rows", "betas", "columns")
 
     def __init__(self, flat: FlatGroup) -> None:
         self.data, self.grad = flat.buffers.data, flat.buffers.grad
         self.work = np.empty_like(self.data)
         self.tmp = np.empty_like(self.data)
-        self.pair: np.ndarray | None = None  # (2, n) work array of Adam, made on its first step
-        self.moments: np.ndarray | None = None  # Adam's exp_avg and exp_avg_sq as rows (see adam_update)
+        # Adam's: exp_avg and exp_avg_sq as the rows of ``moments``, a (2, n) work array ``pair``
+        # and the views of their rows (see _stacked_moments), made on its first step.
+        self.pair: np.ndarray | None = None
+        self.pair_rows: tuple[np.ndarray, np.ndarray] | None = None
+        self.moments: np.ndarray | None = None
+        self.rows: tuple[np.ndarray, np.ndarray] | None = None
         self.betas: tuple[float, float] | None = None
         self.columns: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -87,20 +91,20 @@ def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
     np.subtract(param, tmp, param)
 
 
-def _stacked_moments(flat: FlatGroup, scratch: Scratch) -> np.ndarray:
-    """exp_avg and exp_avg_sq as the two rows of one (2, n) array, so that both moments update in
-    one call each. The state entries become views of its rows (zeros before the first step)."""
-    moments = scratch.moments
+def _stacked_moments(flat: FlatGroup, scratch: Scratch) -> None:
+    """Make exp_avg and exp_avg_sq the two rows of one (2, n) array ``scratch.moments``, so that
+    both moments update in one call each: the state entries become views of its rows (zeros
+    before the first step). Done again whenever the state was replaced (``load_state_dict``)."""
     state = flat.state
-    if moments is not None and state.get("exp_avg") is not None and state["exp_avg"].base is moments:
-        if state["exp_avg_sq"].base is moments:
-            return moments
     moments = scratch.moments = np.zeros((2, scratch.data.size), dtype=scratch.data.dtype)
     for row, name in enumerate(("exp_avg", "exp_avg_sq")):
         if name in state:
             moments[row] = state[name]
         state[name] = moments[row]
-    return moments
+    scratch.rows = (state["exp_avg"], state["exp_avg_sq"])
+    if scratch.pair is None:
+        scratch.pair = np.empty((2, scratch.data.size), dtype=scratch.data.dtype)
+        scratch.pair_rows = (scratch.pair[0], scratch.pair[1])
 
 
 def _columns(scratch: Scratch, betas: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,32 +129,35 @@ def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool)
     param, g, tmp = scratch.data, scratch.grad, scratch.tmp
     lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
     beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-    moments = _stacked_moments(flat, scratch)
+    rows = scratch.rows
+    state = flat.state
+    if rows is None or state.get("exp_avg") is not rows[0] or state.get("exp_avg_sq") is not rows[1]:
+        _stacked_moments(flat, scratch)
+        rows = scratch.rows
+    moments, exp_avg, exp_avg_sq = scratch.moments, rows[0], rows[1]
     if decoupled:
         if weight_decay != 0:
             np.multiply(param, 1 - lr * weight_decay, param)
     elif weight_decay != 0:
         g = decayed_gradient_(param, g, weight_decay, group.get("decay_type", "l2"), scratch.work)
     betas, one_minus_betas = _columns(scratch, (beta1, beta2))
-    pair = scratch.pair
-    if pair is None:
-        pair = scratch.pair = np.empty((2, param.size), dtype=param.dtype)
-    np.copyto(pair[0], g)
-    np.multiply(g, g, pair[1])
+    pair, (pair0, pair1) = scratch.pair, scratch.pair_rows
+    np.multiply(g, 1.0, pair0)  # a copy, without np.copyto's Python-level dispatch
+    np.multiply(g, g, pair1)
     np.multiply(pair, one_minus_betas, pair)  # (1 - beta1) g and (1 - beta2) g * g
     np.multiply(moments, betas, moments)
     np.add(moments, pair, moments)  # m and v, each as its rule
-    second_moment = moments[1]
+    second_moment = exp_avg_sq
     if group["amsgrad"]:
-        if "max_exp_avg_sq" not in flat.state:
+        if "max_exp_avg_sq" not in state:
             zeros_state(flat, "max_exp_avg_sq")
-        second_moment = flat.state["max_exp_avg_sq"]
-        np.maximum(second_moment, moments[1], out=second_moment)
+        second_moment = state["max_exp_avg_sq"]
+        np.maximum(second_moment, exp_avg_sq, out=second_moment)
     step = flat.step
     correction2 = math.sqrt(1 - beta2**step)
     np.sqrt(second_moment, tmp)
     np.add(tmp, float(group["eps"]) * correction2, tmp)
-    np.divide(moments[0], tmp, tmp)
+    np.divide(exp_avg, tmp, tmp)
     np.multiply(tmp, lr * correction2 / (1 - beta1**step), tmp)
     np.subtract(param, tmp, param)
 

@@ -1,4 +1,4 @@
-"""End-to-end twin: the SPEC's sine network trained 200 steps in lddl and in PyTorch.
+"""End-to-end twin: the tutorial's sine network trained 200 steps in lddl and in PyTorch.
 
 Same initial weights (torch's default init, from the fixture), same batches of 4 (from a 100-point
 subset, reshuffled every epoch, last batch dropped), float64, MSELoss, with SGD(lr 0.01, momentum
