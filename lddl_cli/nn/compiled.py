@@ -5,13 +5,21 @@ prove it computes the same thing (tests/nn/test_compiled.py: the same parameters
 as the eager path, to 1e-12 relative in float64 and 1e-5 in float32, on random networks of
 every supported kind). What makes it fast:
 
+- a network of Linear (and ReLU) layers only, the common case, runs a tight loop over tuples of
+  the arrays each stage needs (built once per batch size): no attribute lookups, no dispatch
+  on the layer kind; other networks run a loop that dispatches on it;
 - activations and gradients live in buffers allocated once per batch size, and every product
   writes into them (``ndarray.dot(..., out)``): no temporaries on the Linear/ReLU path;
 - the parameter gradients are written straight into the optimizer's flat gradient (nothing to
-  zero, no ``+=``), and the first layer skips dL/dx (the input is data);
-- a Linear followed by ReLU is one stage; the loop over stages is the only per-layer Python;
-- the MSE loss is written out in place; the other losses call their own forward and backward;
+  zero, no ``+=``), bias gradients are one BLAS call (``ones @ G``), and the first layer skips
+  dL/dx (the input is data); a Linear followed by ReLU is one stage;
+- the MSE loss is written out in place; the other losses call their own forward and backward,
+  the other activations their functions in functional.py;
 - the update runs the optimizer's rule on its flat state with scratch arrays (compiled_optim.py).
+
+The arithmetic is the eager path's, operation for operation, except where noted (a bias gradient
+as ``ones @ G`` instead of a row sum, Adam's last step in one call fewer, the clip's norm as one dot
+product): those differ by rounding only, which is what the 1e-12 / 1e-5 tests bound.
 
 Supported: ``Sequential`` (or a single layer) of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, ELU,
 SiLU, Softplus, Identity and Dropout; MSELoss, L1Loss, HuberLoss, CrossEntropyLoss and
@@ -37,7 +45,6 @@ import numpy as np
 
 from . import functional as F
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
-from .compiled_codegen import step_source
 from .compiled_optim import UPDATES, FusedUpdate
 from .dropout import Dropout
 from .layers import Linear, Module, Sequential
@@ -83,6 +90,7 @@ _LOSSES = (MSELoss, L1Loss, HuberLoss, CrossEntropyLoss, BCEWithLogitsLoss)
 
 
 def _same(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(y, y): the output is also what the backward reads."""
     return y, y
 
 
@@ -147,16 +155,28 @@ def compile_step(model: Module, loss_fn: Loss, optimizer: Optimizer, grad_clip: 
 class _Stage:
     """One step of the fused network: a Linear (optionally followed by ReLU), or a parameter-free layer."""
 
-    __slots__ = ("kind", "layer", "weight", "bias", "weight_grad", "bias_grad", "relu", "forward", "backward")
+    __slots__ = (
+        "kind",
+        "layer",
+        "weight",
+        "weight_t",
+        "bias",
+        "weight_grad",
+        "bias_grad",
+        "relu",
+        "forward",
+        "backward",
+    )
 
     def __init__(self, kind: str, layer: Module) -> None:
         self.kind = kind
         self.layer = layer
         self.relu = False
-        self.weight = self.bias = self.weight_grad = self.bias_grad = None
+        self.weight = self.weight_t = self.bias = self.weight_grad = self.bias_grad = None
         self.forward = self.backward = None
         if kind == "linear":
             self.weight, self.weight_grad = layer.weight.data, layer.weight.grad
+            self.weight_t = self.weight.T
             if layer.bias is not None:
                 self.bias, self.bias_grad = layer.bias.data, layer.bias.grad
         elif kind == "activation":
@@ -180,6 +200,52 @@ def _stages(layers: list[Module]) -> list[_Stage]:
     return stages
 
 
+def clip_(grad: np.ndarray, max_norm: float) -> None:
+    """clip_grad_norm on the flat gradient, in place: g <- g * min(1, max_norm / (||g|| + 1e-6))."""
+    coefficient = max_norm / (math.sqrt(float(grad.dot(grad))) + 1e-6)
+    if coefficient < 1.0:
+        np.multiply(grad, coefficient, grad)
+
+
+class _Plan:
+    """The arrays of one batch size: each Linear stage's output, ReLU-masked gradient and input
+    gradient; the MSE scratch; a vector of ones; and, for a Linear/ReLU chain, the per-stage tuples."""
+
+    def __init__(self, stages: list[_Stage], rows: int, first: int, dtype: np.dtype) -> None:
+        count = len(stages)
+        self.outputs: list[np.ndarray | None] = [None] * count
+        self.masked: list[np.ndarray | None] = [None] * count
+        self.input_grads: list[np.ndarray | None] = [None] * count
+        self.inputs: list[np.ndarray | None] = [None] * count  # filled by each forward
+        self.caches: list[object] = [None] * count
+        width = None
+        for i, stage in enumerate(stages):
+            if stage.kind == "linear":
+                width, in_features = stage.weight.shape
+                self.outputs[i] = np.empty((rows, width), dtype=dtype)
+                if stage.relu:
+                    self.masked[i] = np.empty((rows, width), dtype=dtype)
+                if i > first:
+                    self.input_grads[i] = np.empty((rows, in_features), dtype=dtype)
+        self.diff = np.empty((rows, width), dtype=dtype)
+        self.loss_grad = np.empty((rows, width), dtype=dtype)
+        self.ones = np.ones(rows, dtype=dtype)
+        # A chain: the input of stage i > 0 is the output buffer of stage i - 1 (None: the data).
+        self.forward = [(s.weight_t, s.bias, self.outputs[i], s.relu) for i, s in enumerate(stages)]
+        self.backward = [
+            (
+                self.outputs[i],
+                self.masked[i],
+                self.outputs[i - 1] if i else None,
+                s.weight,
+                s.weight_grad,
+                s.bias_grad,
+                self.input_grads[i],
+            )
+            for i, s in reversed(list(enumerate(stages)))
+        ]
+
+
 class TrainStep:
     """A compiled training step (built by ``compile_step``): fused forward, loss, backward, update.
 
@@ -192,7 +258,6 @@ class TrainStep:
         update: a callable, ``update()``: one optimizer step from ``grad``, with the same rule,
             state and step count as ``optimizer.step()``.
         path: "compiled", for a run summary.
-        source: the generated source of ``forward_backward`` (see compiled_codegen.py).
     """
 
     path = "compiled"
@@ -206,64 +271,124 @@ class TrainStep:
         self.update = FusedUpdate(optimizer)
         self._stages = _stages(_layers(model))
         self._first = next(i for i, s in enumerate(self._stages) if s.kind == "linear")
-        self._by_rows: dict[int, tuple[np.ndarray, ...]] = {}
-        mse = type(loss_fn) is MSELoss
-        self.source = step_source(self._stages, self._first, mse, self.grad_clip is not None)
-        namespace = self._namespace(mse)
-        exec(compile(self.source, f"<lddl compiled step {id(self):x}>", "exec"), namespace)  # noqa: S102
-        self.forward_backward = namespace["forward_backward"]
+        self._chain = all(s.kind == "linear" for s in self._stages)
+        self._mse = type(loss_fn) is MSELoss
+        self._mean = self._mse and loss_fn.reduction == "mean"
+        self._zero = np.zeros((), dtype=self.dtype)  # a 0-d zero: no scalar conversion per call
+        self._plans: dict[int, _Plan] = {}
 
-    def _namespace(self, mse: bool) -> dict:
-        """The names the generated source reads (see compiled_codegen.py's docstring)."""
-        namespace = {
-            "dtype": self.dtype,
-            "zero": np.zeros((), dtype=self.dtype),  # a 0-d zero: no scalar conversion per call
-            "maximum": np.maximum,
-            "sign": np.sign,
-            "multiply": np.multiply,
-            "subtract": np.subtract,
-            "add_reduce": np.add.reduce,
-            "vdot": np.vdot,
-            "sqrt": math.sqrt,
-            "dropout_mask": F.dropout_mask,
-            "loss_fn": self.loss_fn,
-            "mean": mse and self.loss_fn.reduction == "mean",
-            "flat_grad": self.grad,
-            "max_norm": self.grad_clip,
-            "by_rows": self._by_rows,
-            "buffers": self._buffers,
-            "eager": self._eager_forward_backward,
-        }
+    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Forward, loss and backward on one batch, then the clip; returns the loss (a float).
+
+        Afterwards ``grad`` holds dL/dw of this batch alone (as ``zero_grad`` then backward).
+        """
+        if x.ndim != 2 or (x.dtype is not self.dtype and x.dtype != self.dtype):
+            return self._eager_forward_backward(x, y)  # unusual input: the eager path raises or copes
+        plan = self._plans.get(x.shape[0])
+        if plan is None:
+            plan = self._plan(x.shape[0])
+        if self._chain:
+            h = x
+            zero, maximum = self._zero, np.maximum
+            for weight_t, bias, out, relu in plan.forward:
+                h.dot(weight_t, out)
+                if bias is not None:
+                    np.add(out, bias, out)
+                if relu:
+                    maximum(out, zero, out=out)
+                h = out
+        else:
+            h = self._forward(x, plan)
+        if self._mse and y.shape == h.shape and (y.dtype is h.dtype or y.dtype == h.dtype):
+            # MSELoss in place: d = pred - y, L = s * sum(d^2), dL/dpred = 2 s d (s = 1/numel for mean)
+            diff = np.subtract(h, y, plan.diff)
+            loss = float(np.vdot(diff, diff))
+            scale = 1.0
+            if self._mean:
+                loss /= diff.size
+                scale = 1.0 / diff.size
+            grad = np.multiply(diff, 2.0 * scale, plan.loss_grad)
+        else:
+            loss = self.loss_fn(h, y)
+            grad = self.loss_fn.backward()
+        if self._chain:
+            self._chain_backward(grad, x, plan)
+        else:
+            self._backward(grad, plan)
+        if self.grad_clip is not None:
+            clip_(self.grad, self.grad_clip)
+        return loss
+
+    def _plan(self, rows: int) -> _Plan:
+        if len(self._plans) >= 4:  # a DataLoader has one or two batch sizes
+            self._plans.clear()
+        plan = self._plans[rows] = _Plan(self._stages, rows, self._first, self.dtype)
+        return plan
+
+    @staticmethod
+    def _chain_backward(grad: np.ndarray, x: np.ndarray, plan: _Plan) -> None:
+        """Backward through a Linear/ReLU chain, last stage first, into the flat gradient."""
+        sign, multiply, ones = np.sign, np.multiply, plan.ones
+        for out, masked, inputs, weight, weight_grad, bias_grad, input_grad in plan.backward:
+            if masked is not None:  # ReLU's backward, G * sign(y), as F.relu_backward
+                sign(out, masked)
+                multiply(grad, masked, masked)
+                grad = masked
+            grad.T.dot(x if inputs is None else inputs, weight_grad)
+            if bias_grad is not None:
+                ones.dot(grad, bias_grad)  # the row sum as one BLAS call
+            if input_grad is not None:  # None for the first layer: its input is data
+                grad.dot(weight, input_grad)
+                grad = input_grad
+
+    def _forward(self, x: np.ndarray, plan: _Plan) -> np.ndarray:
+        """The forward of any supported network, dispatching on each stage's kind."""
+        h = x
+        inputs, caches, outputs = plan.inputs, plan.caches, plan.outputs
         for i, stage in enumerate(self._stages):
-            namespace[f"L{i}"] = stage.layer
+            kind = stage.kind
+            if kind == "linear":
+                inputs[i] = h
+                out = outputs[i]
+                h.dot(stage.weight_t, out)
+                if stage.bias is not None:
+                    np.add(out, stage.bias, out)
+                if stage.relu:
+                    np.maximum(out, self._zero, out=out)
+                h = out
+            elif kind == "dropout":
+                layer = stage.layer
+                mask = None
+                if layer.training and layer.p != 0:  # as Dropout.forward: the same draws, in order
+                    mask = F.dropout_mask(h.shape, layer.p, layer.rng, h.dtype)
+                    h = h * mask
+                caches[i] = mask
+            else:
+                h, caches[i] = stage.forward(stage.layer, h)
+        return h
+
+    def _backward(self, grad: np.ndarray, plan: _Plan) -> None:
+        """The backward of any supported network, last stage first (to the first Linear)."""
+        stages, inputs, caches = self._stages, plan.inputs, plan.caches
+        for i in range(len(stages) - 1, self._first - 1, -1):
+            stage = stages[i]
             if stage.kind == "linear":
-                namespace.update(
-                    {f"W{i}": stage.weight, f"WT{i}": stage.weight.T, f"gW{i}": stage.weight_grad}
-                )
-                namespace.update({f"b{i}": stage.bias, f"gb{i}": stage.bias_grad})
-            elif stage.kind == "activation":
-                namespace[f"A{i}"], namespace[f"D{i}"] = stage.forward, stage.backward
-        return namespace
-
-    def _buffers(self, rows: int) -> tuple[np.ndarray, ...]:
-        """Allocate the arrays of one batch size, in ``buffer_names`` order."""
-        if len(self._by_rows) >= 4:  # a DataLoader has one or two batch sizes
-            self._by_rows.clear()
-        arrays = []
-        width = None
-        for i, stage in enumerate(self._stages):
-            if stage.kind != "linear":
-                continue
-            width, in_features = stage.weight.shape
-            arrays.append(np.empty((rows, width), dtype=self.dtype))
-            if stage.relu:
-                arrays.append(np.empty((rows, width), dtype=self.dtype))
-            if i > self._first:
-                arrays.append(np.empty((rows, in_features), dtype=self.dtype))
-        arrays += [np.empty((rows, width), dtype=self.dtype), np.empty((rows, width), dtype=self.dtype)]
-        arrays.append(np.ones(rows, dtype=self.dtype))
-        self._by_rows[rows] = tuple(arrays)
-        return self._by_rows[rows]
+                if stage.relu:
+                    masked = plan.masked[i]
+                    np.sign(plan.outputs[i], masked)
+                    np.multiply(grad, masked, masked)
+                    grad = masked
+                grad.T.dot(inputs[i], stage.weight_grad)
+                if stage.bias_grad is not None:
+                    plan.ones.dot(grad, stage.bias_grad)
+                if i > self._first:
+                    grad.dot(stage.weight, plan.input_grads[i])
+                    grad = plan.input_grads[i]
+            elif stage.kind == "dropout":
+                if caches[i] is not None:
+                    grad = grad * caches[i]
+            else:
+                grad = stage.backward(stage.layer, grad, caches[i])
 
     def _eager_forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
         """The eager path for one batch (zero_grad, forward, loss, backward, clip)."""
