@@ -246,6 +246,63 @@ class _Plan:
         ]
 
 
+def _chain_mse_step(step: TrainStep):
+    """``TrainStep.forward_backward`` for a Linear/ReLU chain with MSELoss, as a closure: the same
+    computation, with every array and function bound to a local name once instead of looked up
+    on ``self`` at every step (a fifth of the framework's overhead on the sine MLP)."""
+    dtype, plans, zero, flat_grad, max_norm = step.dtype, step._plans, step._zero, step.grad, step.grad_clip
+    mean, eager, make_plan = step._mean, step._eager_forward_backward, step._plan
+    maximum, add, subtract, multiply, sign, vdot = (
+        np.maximum,
+        np.add,
+        np.subtract,
+        np.multiply,
+        np.sign,
+        np.vdot,
+    )
+
+    def forward_backward(x: np.ndarray, y: np.ndarray) -> float:
+        if x.ndim != 2 or (x.dtype is not dtype and x.dtype != dtype):
+            return eager(x, y)  # unusual input: the eager path raises or copes
+        plan = plans.get(x.shape[0])
+        if plan is None:
+            plan = make_plan(x.shape[0])
+        h = x
+        for weight_t, bias, out, relu in plan.forward:
+            h.dot(weight_t, out)
+            if bias is not None:
+                add(out, bias, out)
+            if relu:
+                maximum(out, zero, out=out)
+            h = out
+        if y.shape != h.shape or (y.dtype is not h.dtype and y.dtype != h.dtype):
+            return eager(x, y)  # MSELoss raises its error on the eager path
+        diff = subtract(h, y, plan.diff)  # MSELoss: d = pred - y, L = s sum(d^2), dL/dpred = 2 s d
+        loss = float(vdot(diff, diff))
+        scale = 1.0
+        if mean:
+            loss /= diff.size
+            scale = 1.0 / diff.size
+        grad = multiply(diff, 2.0 * scale, plan.loss_grad)
+        ones = plan.ones
+        for out, masked, inputs, weight, weight_grad, bias_grad, input_grad in plan.backward:
+            if masked is not None:  # ReLU's backward, G * sign(y), as F.relu_backward
+                sign(out, masked)
+                multiply(grad, masked, masked)
+                grad = masked
+            grad.T.dot(x if inputs is None else inputs, weight_grad)
+            if bias_grad is not None:
+                ones.dot(grad, bias_grad)
+            if input_grad is not None:
+                grad.dot(weight, input_grad)
+                grad = input_grad
+        if max_norm is not None:
+            clip_(flat_grad, max_norm)
+        return loss
+
+    return forward_backward
+
+
 class TrainStep:
     """A compiled training step (built by ``compile_step``): fused forward, loss, backward, update.
 
@@ -276,6 +333,8 @@ class TrainStep:
         self._mean = self._mse and loss_fn.reduction == "mean"
         self._zero = np.zeros((), dtype=self.dtype)  # a 0-d zero: no scalar conversion per call
         self._plans: dict[int, _Plan] = {}
+        if self._chain and self._mse:  # the common case, with every name bound once
+            self.forward_backward = _chain_mse_step(self)
 
     def forward_backward(self, x: np.ndarray, y: np.ndarray) -> float:
         """Forward, loss and backward on one batch, then the clip; returns the loss (a float).

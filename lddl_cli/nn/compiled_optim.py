@@ -237,9 +237,9 @@ class FusedUpdate:
     def __call__(self) -> None:
         flat = self.single
         if flat is not None:
-            flat.step += 1
+            step = flat.step = flat.step + 1
             self.rule(self.optimizer.param_groups[0], flat, self.scratch[0])
-            if flat.step % FLUSH_EVERY == 0:
+            if not step % FLUSH_EVERY:
                 for buffer in flat.state.values():
                     flush_subnormals_(buffer)
             return
