@@ -110,7 +110,7 @@ class DataLoader:
         for first in range(0, full, per_chunk):
             count = min(per_chunk, full - first)
             gathered = dataset[order[first * batch_size : (first + count) * batch_size]]
-            yield from zip(*(a.reshape(count, batch_size, *a.shape[1:]) for a in gathered))
+            yield from zip(*(a.reshape(count, batch_size, *a.shape[1:]) for a in gathered), strict=True)
         if not self.drop_last and len(order) > full * batch_size:
             yield dataset[order[full * batch_size :]]
 
