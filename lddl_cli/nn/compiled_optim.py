@@ -34,12 +34,25 @@ def flush_subnormals_(buffer: np.ndarray) -> None:
 class Scratch:
     """A group's flat ``data`` and ``grad``, and the work arrays of its updates."""
 
-    __slots__ = ("data", "grad", "work", "tmp", "pair", "pair_rows", "moments", "rows", "betas", "columns")
+    __slots__ = (
+        "data",
+        "grad",
+        "work",
+        "tmp",
+        "pair",
+        "pair_rows",
+        "moments",
+        "rows",
+        "betas",
+        "columns",
+        "constants",
+    )
 
     def __init__(self, flat: FlatGroup) -> None:
         self.data, self.grad = flat.buffers.data, flat.buffers.grad
         self.work = np.empty_like(self.data)
         self.tmp = np.empty_like(self.data)
+        self.constants = (np.zeros((), self.data.dtype), np.zeros((), self.data.dtype))
         # Adam's: exp_avg and exp_avg_sq as the rows of ``moments``, a (2, n) work array ``pair``
         # and the views of their rows (see _stacked_moments), made on its first step.
         self.pair: np.ndarray | None = None
@@ -142,7 +155,7 @@ def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool)
         g = decayed_gradient_(param, g, weight_decay, group.get("decay_type", "l2"), scratch.work)
     betas, one_minus_betas = _columns(scratch, (beta1, beta2))
     pair, (pair0, pair1) = scratch.pair, scratch.pair_rows
-    np.multiply(g, 1.0, pair0)  # a copy, without np.copyto's Python-level dispatch
+    pair0[...] = g  # a copy (cheaper than np.copyto's Python-level dispatch)
     np.multiply(g, g, pair1)
     np.multiply(pair, one_minus_betas, pair)  # (1 - beta1) g and (1 - beta2) g * g
     np.multiply(moments, betas, moments)
@@ -155,10 +168,14 @@ def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool)
         np.maximum(second_moment, exp_avg_sq, out=second_moment)
     step = flat.step
     correction2 = math.sqrt(1 - beta2**step)
+    # The step's two constants as 0-d arrays of the dtype: a ufunc converts a Python float per call.
+    eps_term, step_size = scratch.constants
+    eps_term.fill(float(group["eps"]) * correction2)
+    step_size.fill(lr * correction2 / (1 - beta1**step))
     np.sqrt(second_moment, tmp)
-    np.add(tmp, float(group["eps"]) * correction2, tmp)
+    np.add(tmp, eps_term, tmp)
     np.divide(exp_avg, tmp, tmp)
-    np.multiply(tmp, lr * correction2 / (1 - beta1**step), tmp)
+    np.multiply(tmp, step_size, tmp)
     np.subtract(param, tmp, param)
 
 
