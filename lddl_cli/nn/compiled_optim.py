@@ -76,31 +76,51 @@ def decayed_gradient_(param, grad, weight_decay: float, decay_type: str, work: n
     return work
 
 
+CHUNK = 65536  # elements per block of a large SGD update (the block's arrays stay in the cache)
+
+
 def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
-    """optim_functional.sgd, in place."""
+    """optim_functional.sgd, in place; a large group in blocks of CHUNK elements, so that its
+    four passes over the arrays read memory once (a large MLP's update is memory-bound)."""
     param, g, tmp = scratch.data, scratch.grad, scratch.tmp
     if group["weight_decay"] != 0:
         g = decayed_gradient_(param, g, float(group["weight_decay"]), group["decay_type"], scratch.work)
-    momentum = float(group["momentum"])
+    momentum, lr = float(group["momentum"]), float(group["lr"])
+    buffer = None
     if momentum != 0:
         buffer = flat.state.get("momentum_buffer")
-        if buffer is None:
-            buffer = flat.state["momentum_buffer"] = g.copy()
-        else:
+        if buffer is None:  # the first step: b = g
+            flat.state["momentum_buffer"] = g.copy()
+            _sgd_block(
+                param, g, flat.state["momentum_buffer"], tmp, momentum, lr, None, bool(group["nesterov"])
+            )
+            return
+    args = (momentum, lr, float(group["dampening"]), bool(group["nesterov"]))
+    if param.size <= 2 * CHUNK:
+        _sgd_block(param, g, buffer, tmp, *args)
+        return
+    for start in range(0, param.size, CHUNK):
+        block = slice(start, start + CHUNK)
+        _sgd_block(param[block], g[block], None if buffer is None else buffer[block], tmp[block], *args)
+
+
+def _sgd_block(param, g, buffer, tmp, momentum: float, lr: float, dampening, nesterov: bool) -> None:
+    """The SGD rule on one block; ``dampening`` None: the first step (b = g, already copied)."""
+    if buffer is not None:
+        if dampening is not None:
             np.multiply(buffer, momentum, buffer)
-            dampening = group["dampening"]
             if dampening == 0:
                 np.add(buffer, g, buffer)  # (1 - 0) * g is g, exactly
             else:
-                np.multiply(g, 1 - float(dampening), tmp)
+                np.multiply(g, 1 - dampening, tmp)
                 np.add(buffer, tmp, buffer)
-        if group["nesterov"]:
+        if nesterov:
             np.multiply(buffer, momentum, tmp)
             np.add(tmp, g, tmp)
             g = tmp
         else:
             g = buffer
-    np.multiply(g, float(group["lr"]), tmp)
+    np.multiply(g, lr, tmp)
     np.subtract(param, tmp, param)
 
 

@@ -342,3 +342,10 @@ def test_forward_backward_leaves_this_batchs_gradient_in_grad(rng):
     model.backward(loss_fn.backward())
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-13)
     np.testing.assert_allclose(compiled_grad, step.grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("optimizer", [name for name in OPTIMIZERS if name.startswith("sgd")])
+def test_a_large_sgd_update_in_blocks(monkeypatch, optimizer):
+    """The blocked update of a large group (here: blocks of 16 elements) is the same update."""
+    monkeypatch.setattr(compiled_optim, "CHUNK", 16)
+    _assert_paths_agree(np.float64, optimizer=optimizer, seed=8)
