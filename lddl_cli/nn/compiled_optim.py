@@ -39,6 +39,7 @@ class Scratch:
         "grad",
         "work",
         "tmp",
+        "decoupled",
         "pair",
         "pair_rows",
         "moments",
@@ -52,7 +53,8 @@ class Scratch:
         self.data, self.grad = flat.buffers.data, flat.buffers.grad
         self.work = np.empty_like(self.data)
         self.tmp = np.empty_like(self.data)
-        self.constants = (np.zeros((), self.data.dtype), np.zeros((), self.data.dtype))
+        self.decoupled = False
+        self.constants = tuple(np.zeros((), self.data.dtype) for _ in range(3))  # Adam's, 0-d
         # Adam's: exp_avg and exp_avg_sq as the rows of ``moments``, a (2, n) work array ``pair``
         # and the views of their rows (see _stacked_moments), made on its first step.
         self.pair: np.ndarray | None = None
@@ -153,32 +155,37 @@ def _columns(scratch: Scratch, betas: tuple[float, float]) -> tuple[np.ndarray, 
     return scratch.columns
 
 
-def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool) -> None:
-    """optim_functional.adam, in place, with both moments in one (2, n) array.
+def adam_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
+    """optim_functional.adam, in place, with both moments in one (2, n) array; AdamW's decoupled
+    decay when ``scratch.decoupled``.
 
     The last two lines of the rule are evaluated as w - c * m / (sqrt(v) + eps * sqrt(1 - beta2**t))
     with c = lr * sqrt(1 - beta2**t) / (1 - beta1**t): the same value (to rounding), one call fewer.
     """
     param, g, tmp = scratch.data, scratch.grad, scratch.tmp
-    lr, weight_decay = float(group["lr"]), float(group["weight_decay"])
-    beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-    rows = scratch.rows
-    state = flat.state
+    lr, weight_decay, betas = float(group["lr"]), float(group["weight_decay"]), group["betas"]
+    state, rows = flat.state, scratch.rows
     if rows is None or state.get("exp_avg") is not rows[0] or state.get("exp_avg_sq") is not rows[1]:
         _stacked_moments(flat, scratch)
         rows = scratch.rows
-    moments, exp_avg, exp_avg_sq = scratch.moments, rows[0], rows[1]
-    if decoupled:
+    exp_avg, exp_avg_sq = rows
+    if betas != scratch.betas:
+        _columns(scratch, (float(betas[0]), float(betas[1])))
+    beta1, beta2 = scratch.betas
+    eps_term, step_size, decay = scratch.constants
+    if scratch.decoupled:
         if weight_decay != 0:
-            np.multiply(param, 1 - lr * weight_decay, param)
+            decay.fill(1 - lr * weight_decay)
+            np.multiply(param, decay, param)
     elif weight_decay != 0:
         g = decayed_gradient_(param, g, weight_decay, group.get("decay_type", "l2"), scratch.work)
-    betas, one_minus_betas = _columns(scratch, (beta1, beta2))
-    pair, (pair0, pair1) = scratch.pair, scratch.pair_rows
+    moments, pair = scratch.moments, scratch.pair
+    beta_rows, one_minus_beta_rows = scratch.columns
+    pair0, pair1 = scratch.pair_rows
     pair0[...] = g  # a copy (cheaper than np.copyto's Python-level dispatch)
     np.multiply(g, g, pair1)
-    np.multiply(pair, one_minus_betas, pair)  # (1 - beta1) g and (1 - beta2) g * g
-    np.multiply(moments, betas, moments)
+    np.multiply(pair, one_minus_beta_rows, pair)  # (1 - beta1) g and (1 - beta2) g * g
+    np.multiply(moments, beta_rows, moments)
     np.add(moments, pair, moments)  # m and v, each as its rule
     second_moment = exp_avg_sq
     if group["amsgrad"]:
@@ -188,8 +195,7 @@ def adam_update(group: dict, flat: FlatGroup, scratch: Scratch, decoupled: bool)
         np.maximum(second_moment, exp_avg_sq, out=second_moment)
     step = flat.step
     correction2 = math.sqrt(1 - beta2**step)
-    # The step's two constants as 0-d arrays of the dtype: a ufunc converts a Python float per call.
-    eps_term, step_size = scratch.constants
+    # The step's constants as 0-d arrays of the dtype: a ufunc converts a Python float per call.
     eps_term.fill(float(group["eps"]) * correction2)
     step_size.fill(lr * correction2 / (1 - beta1**step))
     np.sqrt(second_moment, tmp)
@@ -268,6 +274,8 @@ class FusedUpdate:
         self.optimizer = optimizer
         self.rule = UPDATES[type(optimizer)]
         self.scratch = [Scratch(flat) for flat in optimizer.flat_groups]
+        for scratch in self.scratch:
+            scratch.decoupled = bool(getattr(optimizer, "decoupled", False))  # AdamW
         # The trainer's case, one group, without the loop (load_state_dict keeps the FlatGroup).
         self.single = optimizer.flat_groups[0] if len(optimizer.flat_groups) == 1 else None
 
@@ -291,8 +299,8 @@ class FusedUpdate:
 
 UPDATES = {
     SGD: sgd_update,
-    Adam: lambda group, flat, scratch: adam_update(group, flat, scratch, decoupled=False),
-    AdamW: lambda group, flat, scratch: adam_update(group, flat, scratch, decoupled=True),
+    Adam: adam_update,
+    AdamW: adam_update,  # with scratch.decoupled
     RMSprop: rmsprop_update,
     Adagrad: adagrad_update,
 }
