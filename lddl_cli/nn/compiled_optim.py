@@ -54,7 +54,7 @@ class Scratch:
         self.work = np.empty_like(self.data)
         self.tmp = np.empty_like(self.data)
         self.decoupled = False
-        self.constants = tuple(np.zeros((), self.data.dtype) for _ in range(3))  # Adam's, 0-d
+        self.constants = tuple(np.zeros((), self.data.dtype) for _ in range(3))  # step constants, 0-d
         # Adam's: exp_avg and exp_avg_sq as the rows of ``moments``, a (2, n) work array ``pair``
         # and the views of their rows (see _stacked_moments), made on its first step.
         self.pair: np.ndarray | None = None
@@ -97,13 +97,19 @@ def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
                 param, g, flat.state["momentum_buffer"], tmp, momentum, lr, None, bool(group["nesterov"])
             )
             return
-    args = (momentum, lr, float(group["dampening"]), bool(group["nesterov"]))
+    dampening, nesterov = float(group["dampening"]), group["nesterov"]
+    # momentum and lr as 0-d arrays of the dtype: a ufunc converts a Python float at every call
+    momentum_0d, lr_0d, _ = scratch.constants
+    momentum_0d.fill(momentum)
+    lr_0d.fill(lr)
+    momentum, lr = momentum_0d, lr_0d
     if param.size <= 2 * CHUNK:
-        _sgd_block(param, g, buffer, tmp, *args)
+        _sgd_block(param, g, buffer, tmp, momentum, lr, dampening, nesterov)
         return
     for start in range(0, param.size, CHUNK):
         block = slice(start, start + CHUNK)
-        _sgd_block(param[block], g[block], None if buffer is None else buffer[block], tmp[block], *args)
+        part = None if buffer is None else buffer[block]
+        _sgd_block(param[block], g[block], part, tmp[block], momentum, lr, dampening, nesterov)
 
 
 def _sgd_block(param, g, buffer, tmp, momentum: float, lr: float, dampening, nesterov: bool) -> None:
