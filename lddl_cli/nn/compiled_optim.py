@@ -109,7 +109,9 @@ def sgd_update(group: dict, flat: FlatGroup, scratch: Scratch) -> None:
     for start in range(0, param.size, CHUNK):
         block = slice(start, start + CHUNK)
         part = None if buffer is None else buffer[block]
-        _sgd_block(param[block], g[block], part, tmp[block], momentum, lr, dampening, nesterov)
+        size = min(CHUNK, param.size - start)
+        # One block of scratch for every block: it stays in the cache, and is never written back.
+        _sgd_block(param[block], g[block], part, tmp[:size], momentum, lr, dampening, nesterov)
 
 
 def _sgd_block(param, g, buffer, tmp, momentum: float, lr: float, dampening, nesterov: bool) -> None:

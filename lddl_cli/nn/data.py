@@ -49,7 +49,7 @@ class ArrayDataset:
         return f"ArrayDataset({', '.join(str(a.shape) for a in self.arrays)})"
 
 
-GATHER_ROWS = 4096  # rows gathered by one indexing call of the DataLoader (bounds its extra memory)
+GATHER_ROWS = 512  # rows gathered by one indexing call of the DataLoader (bounds its extra memory)
 
 
 def _check_size(value, name: str, minimum: int) -> int:
