@@ -1,6 +1,6 @@
 """``python -m benchmarks [--quick] [--only NAME ...] [--repeats N] [--format F] [--check]``.
 
-Prints the machine header, a table of measurements and a table of the issue's targets, each a
+Prints the machine header, a table of measurements and a table of the speed targets, each a
 ratio measured in this run. Exits 0 whatever the numbers (it is a report) unless ``--check`` is
 given, in which case any FAIL exits 1.
 """

@@ -2,12 +2,13 @@
 
 ``python -m benchmarks.profile [--epochs N] [--top K]`` prints
 
-1. a phase table: µs per step in batch fetch, forward, loss, backward, optimizer step and
-   zero_grad, for lddl and for the hand-fused loop split at the same points (one
-   ``perf_counter`` per phase boundary in both, so the timer cost is shared), median of rounds;
+1. a phase table: µs per step in batch fetch, forward + loss + backward, and the optimizer
+   update, for lddl's compiled step (what the trainer runs) and for the hand-fused loop split at
+   the same points (one ``perf_counter`` per phase boundary in both, so the timer cost is
+   shared), median of rounds;
 2. the ``cProfile`` functions with the most own time in lddl's loop.
 
-This is a diagnostic for the optimizations of issue 5, not a benchmark with targets.
+This is a diagnostic, not a benchmark with targets.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import numpy as np
 
 from .sine import BATCH_SIZE, LR, MOMENTUM, FusedLoop, LddlLoop, initial_weights, sine_data
 
-PHASES = ("batch", "forward", "loss", "backward", "step", "zero_grad")
+PHASES = ("batch", "fwd+loss+bwd", "update")
 
 
 def lddl_phases(loop: LddlLoop, epochs: int) -> np.ndarray:
-    """Seconds per phase, summed over ``epochs`` epochs of the SPEC loop."""
-    model, loss_fn, optimizer, loader = loop.model, loop.loss_fn, loop.optimizer, loop.loader
+    """Seconds per phase, summed over ``epochs`` epochs of the compiled step."""
+    forward_backward, update, loader = loop.step.forward_backward, loop.step.update, loop.loader
     totals = np.zeros(len(PHASES))
     for _ in range(epochs):
         iterator = iter(loader)
@@ -39,17 +40,11 @@ def lddl_phases(loop: LddlLoop, epochs: int) -> np.ndarray:
                 break
             xb, yb = batch
             t1 = perf_counter()
-            pred = model(xb)
+            forward_backward(xb, yb)
             t2 = perf_counter()
-            loss_fn(pred, yb)
+            update()
             t3 = perf_counter()
-            model.backward(loss_fn.backward(), input_grad=False)  # as LddlLoop and the trainer
-            t4 = perf_counter()
-            optimizer.step()
-            t5 = perf_counter()
-            optimizer.zero_grad()
-            t6 = perf_counter()
-            totals += (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
+            totals += (t1 - t0, t2 - t1, t3 - t2)
     return totals
 
 
@@ -85,10 +80,8 @@ def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
             np.maximum(h3, zero, out=h3)
             out = h3.dot(w4.T)
             out += b4
-            t2 = perf_counter()
             out -= yb
             float(np.vdot(out, out)) / out.size
-            t3 = perf_counter()
             g = out * (2.0 / out.size)
             g.T.dot(h3, gw4)
             ones.dot(g, gb4)
@@ -101,7 +94,7 @@ def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
             g = g.dot(w2) * sign(h1)
             g.T.dot(xb, gw1)
             ones.dot(g, gb1)
-            t4 = perf_counter()
+            t2 = perf_counter()
             buf *= MOMENTUM
             buf += grad
             np.multiply(buf, LR, out=scratch)
@@ -109,9 +102,9 @@ def fused_phases(loop: FusedLoop, epochs: int) -> np.ndarray:
             loop.steps += 1
             if loop.steps % 32 == 0:
                 np.copyto(buf, 0, where=np.abs(buf) < np.finfo(buf.dtype).tiny)
-            t5 = perf_counter()
-            t6 = t5  # the fused loop writes its gradients with out=: nothing to zero
-            totals += (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
+            t3 = perf_counter()
+            totals += (t1 - t0, t2 - t1, t3 - t2)
+            t6 = t3
     return totals
 
 
@@ -132,12 +125,12 @@ def phase_table(epochs: int, rounds: int) -> str:
     finally:
         gc.enable()
     median = {k: np.median(np.array(v), axis=0) * 1e6 for k, v in samples.items()}
-    lines = [f"{'phase':<10} {'lddl µs':>8} {'fused µs':>9} {'extra µs':>9}"]
+    lines = [f"{'phase':<12} {'lddl µs':>8} {'fused µs':>9} {'extra µs':>9}"]
     for i, phase in enumerate(PHASES):
         a, b = median["lddl"][i], median["fused"][i]
-        lines.append(f"{phase:<10} {a:8.2f} {b:9.2f} {a - b:9.2f}")
+        lines.append(f"{phase:<12} {a:8.2f} {b:9.2f} {a - b:9.2f}")
     a, b = median["lddl"].sum(), median["fused"].sum()
-    lines.append(f"{'total':<10} {a:8.2f} {b:9.2f} {a - b:9.2f}   (ratio {a / b:.2f})")
+    lines.append(f"{'total':<12} {a:8.2f} {b:9.2f} {a - b:9.2f}   (ratio {a / b:.2f})")
     return "\n".join(lines)
 
 

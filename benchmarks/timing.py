@@ -50,7 +50,7 @@ class Row:
 
 @dataclass
 class Target:
-    """A ratio from the issue, measured against its reference in the same run.
+    """A speed target: a ratio measured against its reference in the same run.
 
     ``higher_is_better`` says which side of ``limit`` passes; a target whose value could not be
     measured (a missing dependency or command) has ``value`` None and reports "n/a".

@@ -12,6 +12,7 @@ def run_summary(name: str, epochs: int, history) -> list[str]:
     lines = [
         f"trained {name}: {epochs} epochs, {history.steps} steps in {history.seconds:.2f} s "
         f"({history.steps_per_second:,.0f} steps/s)" + (" (stopped early)" if history.stopped_early else ""),
+        f"training step: {history.step_path}",
         f"final train loss {last.train_loss:.6g}"
         + ("" if history.final_val_loss is None else f", val loss {history.final_val_loss:.6g}")
         + ("" if history.best_epoch is None else f" (best epoch {history.best_epoch})"),

@@ -1,7 +1,8 @@
 """A config's fingerprint for resumable checkpoints: the SHA-256 of what changes an epoch's result.
 
-``train.epochs`` and ``train.checkpoint_every`` are left out, so a run may be resumed to train for
-longer, or with another checkpoint interval; ``changed_keys`` names what else differs.
+``train.epochs``, ``train.checkpoint_every`` and ``train.compile`` are left out, so a run may be
+resumed to train for longer, with another checkpoint interval, or on the other training path;
+``changed_keys`` names what else differs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 import json
 
 # Keys that do not change what an epoch computes.
-UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every")
+UNHASHED_TRAIN_KEYS = ("epochs", "checkpoint_every", "compile")
 
 
 def hashed_config(resolved: dict) -> dict:

@@ -161,6 +161,7 @@ class TrainConfig(BaseModel):
     grad_clip: PositiveFloat | None = None
     early_stopping: EarlyStopping | None = None
     checkpoint_every: NonNegativeInt = 0
+    compile: bool = True  # the fused training step (nn.compile_step) when it supports the run
 
 
 class Config(BaseModel):

@@ -1,25 +1,12 @@
 """lddl's neural-network library: layers, losses, optimizers and data loading in NumPy only."""
 
 from . import init
+from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .clip import clip_grad_norm, clip_grad_value
+from .compiled import TrainStep, compile_enabled, compile_step, not_compiled_reason, set_compile_enabled
 from .data import ArrayDataset, DataLoader, random_subset, train_val_split
-from .layers import (
-    ELU,
-    GELU,
-    BatchNorm1d,
-    Dropout,
-    Identity,
-    LayerNorm,
-    LeakyReLU,
-    Linear,
-    Module,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .dropout import Dropout
+from .layers import Linear, Module, Sequential
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MSELoss
 from .lr_scheduler import (
     CosineAnnealingLR,
@@ -30,6 +17,7 @@ from .lr_scheduler import (
     ReduceLROnPlateau,
     StepLR,
 )
+from .normalization import BatchNorm1d, LayerNorm
 from .optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .state import StateError, atomic_write, load_state, save_state
 from .tensor import Parameter, pack_parameters
@@ -80,6 +68,11 @@ __all__ = [
     "ReduceLROnPlateau",
     "StepLR",
     "clip_grad_norm",
+    "TrainStep",
+    "compile_enabled",
+    "compile_step",
+    "not_compiled_reason",
+    "set_compile_enabled",
     "clip_grad_value",
     "random_subset",
     "train_val_split",

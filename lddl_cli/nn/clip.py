@@ -10,14 +10,6 @@ import numpy as np
 from .tensor import Parameter
 
 
-def _flat_grad(params: list[Parameter]) -> np.ndarray | None:
-    """The packed flat gradient when ``params`` are exactly one packed list, else None."""
-    packing = params[0]._packing
-    if packing is not None and packing.owns(params):
-        return packing.grad
-    return None
-
-
 def _as_list(params: Iterable[Parameter] | Parameter) -> list[Parameter]:
     params = [params] if isinstance(params, Parameter) else list(params)
     for p in params:
@@ -32,8 +24,7 @@ def clip_grad_norm(params: Iterable[Parameter] | Parameter, max_norm: float, nor
     total_norm = || concat(g_1, ..., g_n) ||_p   (p = norm_type; p = inf takes max |g|)
     g_i <- g_i * min(1, max_norm / (total_norm + 1e-6))
 
-    The norm is the one before clipping, as in ``torch.nn.utils.clip_grad_norm_``. On a packed
-    parameter list this is two or three NumPy calls on the flat gradient.
+    The norm is the one before clipping, as in ``torch.nn.utils.clip_grad_norm_``.
     """
     params = _as_list(params)
     if isinstance(max_norm, bool) or not isinstance(max_norm, int | float) or not max_norm >= 0:
@@ -43,12 +34,11 @@ def clip_grad_norm(params: Iterable[Parameter] | Parameter, max_norm: float, nor
         raise ValueError(f"Invalid norm_type: {norm_type} (expected > 0, or inf)")
     if not params:
         return 0.0
-    flat = _flat_grad(params)
-    grads = [flat] if flat is not None else [p.grad for p in params]
+    grads = [p.grad for p in params]
     if math.isinf(norm_type):
         total_norm = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     elif norm_type == 2.0:
-        total_norm = math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
+        total_norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
     else:
         total_norm = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
     coefficient = max_norm / (total_norm + 1e-6)
@@ -65,6 +55,6 @@ def clip_grad_value(params: Iterable[Parameter] | Parameter, clip_value: float) 
         raise ValueError(f"Invalid clip_value: {clip_value!r} (expected a number >= 0)")
     if not params:
         return
-    flat = _flat_grad(params)
-    for g in [flat] if flat is not None else [p.grad for p in params]:
+    for p in params:
+        g = p.grad
         np.clip(g, -clip_value, clip_value, out=g)

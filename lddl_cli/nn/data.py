@@ -49,6 +49,9 @@ class ArrayDataset:
         return f"ArrayDataset({', '.join(str(a.shape) for a in self.arrays)})"
 
 
+GATHER_ROWS = 512  # rows gathered by one indexing call of the DataLoader (bounds its extra memory)
+
+
 def _check_size(value, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -97,13 +100,17 @@ class DataLoader:
         return -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        # One permutation per epoch, cut into batches by a reshape (views): no per-batch allocation
-        # beyond the gathered batch itself.
+        # One permutation per epoch. The rows of whole batches are gathered in that order a chunk
+        # of up to GATHER_ROWS rows at a time (one indexing call instead of one per batch), then
+        # cut into batches: views of that copy, never of the dataset's arrays.
         order = self.rng.permutation(len(self._order)) if self.shuffle else self._order
         dataset, batch_size = self.dataset, self.batch_size
         full = len(order) // batch_size
-        for index in order[: full * batch_size].reshape(full, batch_size):
-            yield dataset[index]
+        per_chunk = max(1, GATHER_ROWS // batch_size)
+        for first in range(0, full, per_chunk):
+            count = min(per_chunk, full - first)
+            gathered = dataset[order[first * batch_size : (first + count) * batch_size]]
+            yield from zip(*(a.reshape(count, batch_size, *a.shape[1:]) for a in gathered), strict=True)
         if not self.drop_last and len(order) > full * batch_size:
             yield dataset[order[full * batch_size :]]
 

@@ -1,96 +1,38 @@
-"""Pure math: the forward and backward of each op, with no state.
+"""The math of every op and loss, forward and backward, as pure functions with no state.
 
 Each ``*_backward`` takes the upstream gradient G = dL/dy plus what its forward returned or was
-given, and returns dL/dx. Nothing here writes into an argument, except the explicitly named
-gradient arrays (``weight_grad``, ``bias_grad``): added to with ``+=``, or overwritten when the
-caller says the gradient was zeroed (``accumulate=False``, see ``Parameter.grad_for_write``).
+given, and returns the gradient(s) with respect to its input(s). Nothing here writes into an
+argument: every result is a fresh array. The layers (layers.py, activations.py, ...) and the
+losses (losses.py) hold the state and call these functions; the compiled training step
+(compiled.py) calls the same functions where it does not write the formula out in place.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# Per-call cost matters: a small network's step is a few dozen NumPy calls on arrays of a few
-# dozen numbers, so each call's dispatch is most of its time (issue 5). Hence:
-# - products use the ndarray.dot method: the same BLAS routine as `@` and np.dot, but `@` is a
-#   generalized ufunc and np.dot goes through a Python-level __array_function__ dispatcher;
-# - row sums use np.add.reduce (ndarray.sum is a Python wrapper around it);
-# - ReLU's max with 0 takes a 0-d array of the input's dtype, which the ufunc need not convert,
-#   as it must a Python 0 (a third of the call's cost at these sizes).
-_ZEROS = {np.dtype(t): np.zeros((), dtype=t) for t in (np.float16, np.float32, np.float64, np.longdouble)}
-
-
-def _zero(dtype: np.dtype):
-    """A 0-d zero of ``dtype`` (a Python 0, weakly typed, for any other dtype)."""
-    return _ZEROS.get(dtype, 0)
-
 
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """y = x @ W.T + b, for x (N, in), W (out, in), b (out,) -> y (N, out)."""
-    y = x.dot(weight.T)
+    y = x @ weight.T
     if bias is not None:
-        y += bias  # y is a fresh array: adding in place saves a temporary
+        y = y + bias
     return y
 
 
-def linear_input_grad(grad: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """dL/dx = G @ W, for G (N, out) and W (out, in)."""
-    return grad.dot(weight)
+def linear_backward(
+    grad: np.ndarray, x: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of y = x @ W.T + b for G = dL/dy (N, out):
 
-
-def linear_backward_params(
-    grad: np.ndarray,
-    x: np.ndarray,
-    weight_grad: np.ndarray,
-    bias_grad: np.ndarray | None,
-    *,
-    accumulate_weight: bool = True,
-    accumulate_bias: bool = True,
-) -> None:
-    """The parameter gradients of y = x @ W.T + b: dL/dW += G.T @ x and dL/db += sum_rows(G).
-
-    With ``accumulate_*`` False that gradient is overwritten instead, in one call with no
-    temporary (``weight_grad`` must then be C-contiguous, as every Parameter's gradient is).
+    dL/dx = G @ W (N, in),  dL/dW = G.T @ x (out, in),  dL/db = sum of G over rows (out,).
     """
-    if accumulate_weight or grad.dtype != weight_grad.dtype or x.dtype != weight_grad.dtype:
-        _store(weight_grad, grad.T.dot(x), accumulate_weight)
-    else:
-        grad.T.dot(x, weight_grad)  # written in place: the second argument is `out`
-    if bias_grad is not None:
-        # The row sum as ones @ G: one BLAS call, at these sizes half the cost of np.add.reduce.
-        ones = _ones(grad.shape[0], grad.dtype)
-        if accumulate_bias or grad.dtype != bias_grad.dtype:
-            _store(bias_grad, ones.dot(grad), accumulate_bias)
-        else:
-            ones.dot(grad, bias_grad)
-
-
-_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
-
-
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of ``n`` ones of ``dtype``, built once per size (a cache, not state)."""
-    key = (n, dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        if len(_ONES) >= 16:  # a DataLoader has one or two batch sizes; never let this grow
-            _ONES.clear()
-        ones = _ONES[key] = np.ones(n, dtype=dtype)
-        ones.flags.writeable = False
-    return ones
-
-
-def _store(target: np.ndarray, value: np.ndarray, accumulate: bool) -> None:
-    """target += value, or target[...] = value (both cast to target's dtype)."""
-    if accumulate:
-        target += value
-    else:
-        np.copyto(target, value, casting="same_kind")
+    return grad @ weight, grad.T @ x, grad.sum(axis=0)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    """y = max(x, 0) (NaN stays NaN), in one pass; the backward rebuilds [x > 0] from y."""
-    return np.maximum(x, _zero(x.dtype))
+    """y = max(x, 0) (NaN stays NaN); the backward rebuilds [x > 0] from y."""
+    return np.maximum(x, 0)
 
 
 def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -101,11 +43,6 @@ def relu_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
     passes G through a NaN unit; training stops at the NaN loss either way).
     """
     return grad * np.sign(y)
-
-
-def mse_backward(diff: np.ndarray, scale: float) -> np.ndarray:
-    """d/dpred of scale * sum((pred - target)^2) = 2 * scale * (pred - target)."""
-    return diff * (2.0 * scale)
 
 
 # --- elementwise activations ------------------------------------------------------------------
@@ -345,6 +282,86 @@ def normalize_backward(
 
 
 # --- losses -----------------------------------------------------------------------------------
+# Each loss is written for the elementwise (or per-row) values l and the difference d = pred - target;
+# the reduction ("mean" or "sum") multiplies the gradient by its scale s (1/numel or 1).
+
+
+def mse(diff: np.ndarray) -> np.ndarray:
+    """l = d^2 (no factor 0.5, as torch.nn.MSELoss)."""
+    return diff * diff
+
+
+def mse_backward(diff: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dpred of L = s * sum(d^2): 2 * s * d."""
+    return diff * (2.0 * scale)
+
+
+def l1(diff: np.ndarray) -> np.ndarray:
+    """l = |d|."""
+    return np.abs(diff)
+
+
+def l1_backward(diff: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dpred of L = s * sum(|d|): s * sign(d) (0 where d = 0, as PyTorch)."""
+    return np.sign(diff) * scale
+
+
+def cross_entropy(
+    log_probs: np.ndarray,
+    target: np.ndarray,
+    target_weight: np.ndarray,
+    class_weight: np.ndarray | None,
+    ignored: np.ndarray | None,
+    label_smoothing: float,
+) -> np.ndarray:
+    """l_n = (1 - e) w_{y_n} (-log p_n[y_n]) + (e/C) sum_k w_k (-log p_n[k]); 0 where ``ignored``.
+
+    ``target_weight`` is w_{y_n} (N,) (0 for an ignored row), ``class_weight`` w (C,) or None
+    for all ones, e the label smoothing and C the number of classes.
+    """
+    rows, classes = log_probs.shape
+    losses = target_weight * -log_probs[np.arange(rows), target]
+    eps = label_smoothing
+    if eps:
+        smooth = -(log_probs.sum(axis=1) if class_weight is None else log_probs @ class_weight)
+        if ignored is not None:
+            smooth = np.where(ignored, smooth.dtype.type(0), smooth)
+        losses = (1 - eps) * losses + (eps / classes) * smooth
+    return losses
+
+
+def cross_entropy_plain_grad(log_probs: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dlogits of L = s * sum_n -log p_n[y_n]: s * (softmax(logits) - onehot(y))."""
+    grad = np.exp(log_probs)
+    grad[np.arange(grad.shape[0]), target] -= 1
+    return grad * scale
+
+
+def bce_with_logits_backward(x: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """dL/dx of L = s * sum(bce_with_logits(x, t)): s * (sigmoid(x) - t)."""
+    return (sigmoid(x) - target) * scale
+
+
+def weighted_bce_with_logits(
+    x: np.ndarray, target: np.ndarray, log_weight: np.ndarray | None, weight: np.ndarray | None
+) -> np.ndarray:
+    """l = w [(1 - t) x - (1 + (q - 1) t) log sigmoid(x)], with log_weight = 1 + (q - 1) t."""
+    log_sig = log_sigmoid(x)
+    losses = (1 - target) * x - (log_sig if log_weight is None else log_weight * log_sig)
+    return losses if weight is None else losses * weight
+
+
+def weighted_bce_with_logits_backward(
+    x: np.ndarray, target: np.ndarray, log_weight: np.ndarray | None, weight: np.ndarray | None, scale: float
+) -> np.ndarray:
+    """dL/dx = s * w [(1 - t) - (1 + (q - 1) t) sigmoid(-x)]."""
+    positive = sigmoid(-x)
+    if log_weight is not None:
+        positive = log_weight * positive
+    grad = (1 - target) - positive
+    if weight is not None:
+        grad = grad * weight
+    return grad * scale
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -380,7 +397,7 @@ def cross_entropy_grad(
     """
     rows, classes = probs.shape
     eps = label_smoothing
-    total = classes if class_weight is None else float(np.add.reduce(class_weight))
+    total = classes if class_weight is None else float(class_weight.sum())
     target_term = row_scale * ((1 - eps) * target_weight)
     grad = probs * (target_term + row_scale * (eps * total / classes))[:, None]
     grad[np.arange(rows), target] -= target_term

@@ -173,8 +173,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _kaiming_std(shape, fan_in, fan_out, a, mode: str, nonlinearity: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan_in, fan_out = _resolve_fans(shape, fan_in, fan_out)
     fan = fan_in if mode == "fan_in" else fan_out
+    if fan is None:  # only the fan the mode uses is needed (a 1-D bias may pass just fan_in)
+        computed_in, computed_out = fans(shape)
+        fan = computed_in if mode == "fan_in" else computed_out
     if fan <= 0:
         raise ValueError(f"kaiming initialization needs a positive {mode}, got shape {shape}")
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)

@@ -36,9 +36,7 @@ class Loss:
     def _reduce(self, elementwise: np.ndarray):
         if self.reduction == "none":
             return elementwise
-        # np.add.reduce, not .mean()/.sum(): the same pairwise sum without their Python wrappers,
-        # which cost several microseconds per call, a tenth of a small network's step (issue 5).
-        return self._reduce_total(float(np.add.reduce(elementwise, axis=None)), elementwise.size)
+        return self._reduce_total(float(elementwise.sum()), elementwise.size)
 
     def _reduce_total(self, total: float, count: int) -> float:
         """The "mean" or "sum" reduction of ``count`` elements summing to ``total`` (mean of none: NaN)."""
@@ -70,11 +68,8 @@ class MSELoss(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray):
         _check_same(pred, target, "MSELoss")
-        diff = self._diff = pred - target
-        if self.reduction == "none":
-            return diff * diff
-        # The sum of squares as one dot product: no (N, out) temporary, one call instead of two.
-        return self._reduce_total(float(np.vdot(diff, diff)), diff.size)
+        self._diff = pred - target
+        return self._reduce(F.mse(self._diff))
 
     def backward(self) -> np.ndarray:
         return F.mse_backward(self._diff, self._scale(self._diff.size))
@@ -91,10 +86,10 @@ class L1Loss(Loss):
     def forward(self, pred: np.ndarray, target: np.ndarray):
         _check_same(pred, target, "L1Loss")
         self._diff = pred - target
-        return self._reduce(np.abs(self._diff))
+        return self._reduce(F.l1(self._diff))
 
     def backward(self) -> np.ndarray:
-        return np.sign(self._diff) * self._scale(self._diff.size)
+        return F.l1_backward(self._diff, self._scale(self._diff.size))
 
 
 class HuberLoss(Loss):
@@ -240,22 +235,16 @@ class CrossEntropyLoss(Loss):
         target_weight = np.ones(rows, dtype=dtype) if weight is None else weight[index]
         if ignored is not None:
             target_weight = np.where(ignored, target_weight.dtype.type(0), target_weight)
-        losses = target_weight * -log_probs[np.arange(rows), index]
-        eps = self.label_smoothing
-        if eps:
-            smooth = -(log_probs.sum(axis=1) if weight is None else log_probs.dot(weight))
-            if ignored is not None:
-                smooth = np.where(ignored, smooth.dtype.type(0), smooth)
-            losses = (1 - eps) * losses + (eps / classes) * smooth
+        losses = F.cross_entropy(log_probs, index, target_weight, weight, ignored, self.label_smoothing)
         self._target, self._target_weight = index, target_weight
 
         # The weight of the rows that count (their number without class weights): 0 when every
         # target is ignored, where the mean is NaN; a trainer skips such a batch.
-        self.counted_weight = float(np.add.reduce(target_weight))
+        self.counted_weight = float(target_weight.sum())
         scale = 1.0
         value = losses
         if self.reduction != "none":
-            total = float(np.add.reduce(losses))
+            total = float(losses.sum())
             value = total
             if self.reduction == "mean":
                 denominator = self.counted_weight
@@ -287,12 +276,10 @@ class CrossEntropyLoss(Loss):
         return ignored
 
     def backward(self) -> np.ndarray:
-        probs = np.exp(self._log_probs)
         if self._plain:
-            probs[np.arange(probs.shape[0]), self._target] -= 1
-            return probs * self._scale(probs.shape[0])
+            return F.cross_entropy_plain_grad(self._log_probs, self._target, self._scale(len(self._target)))
         return F.cross_entropy_grad(
-            probs,
+            np.exp(self._log_probs),
             self._target,
             self._row_scale,
             self._target_weight,
@@ -349,13 +336,9 @@ class BCEWithLogitsLoss(Loss):
         self._plain = False
         weight = self._broadcast(self.weight, "weight", pred, self._weight_cache)
         pos_weight = self._broadcast(self.pos_weight, "pos_weight", pred, self._pos_weight_cache)
-        log_weight = self._log_weight = None if pos_weight is None else 1 + (pos_weight - 1) * target
-        log_sig = F.log_sigmoid(pred)
-        losses = (1 - target) * pred - (log_sig if log_weight is None else log_weight * log_sig)
-        if weight is not None:
-            losses = losses * weight
+        self._log_weight = None if pos_weight is None else 1 + (pos_weight - 1) * target
         self._element_weight = weight
-        return self._reduce(losses)
+        return self._reduce(F.weighted_bce_with_logits(pred, target, self._log_weight, weight))
 
     @staticmethod
     def _broadcast(array, name: str, pred: np.ndarray, cache: dict) -> np.ndarray | None:
@@ -380,14 +363,10 @@ class BCEWithLogitsLoss(Loss):
     def backward(self) -> np.ndarray:
         scale = self._scale(self._pred.size)
         if self._plain:
-            return (F.sigmoid(self._pred) - self._target) * scale
-        positive = F.sigmoid(-self._pred)
-        if self._log_weight is not None:
-            positive = self._log_weight * positive
-        grad = (1 - self._target) - positive
-        if self._element_weight is not None:
-            grad = grad * self._element_weight
-        return grad * scale
+            return F.bce_with_logits_backward(self._pred, self._target, scale)
+        return F.weighted_bce_with_logits_backward(
+            self._pred, self._target, self._log_weight, self._element_weight, scale
+        )
 
     def __repr__(self) -> str:
         options = [f"reduction={self.reduction!r}"]

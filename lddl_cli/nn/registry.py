@@ -79,24 +79,24 @@ class Registry(Mapping[str, Callable]):
 
 # --- the tables -------------------------------------------------------------------------------
 # Imported at the bottom so that each module above can be read on its own.
-from . import init, layers, losses  # noqa: E402
+from . import activations, dropout, init, layers, losses, normalization  # noqa: E402
 
 LAYERS = Registry(
     "layer",
     {
         "linear": layers.Linear,
-        "relu": layers.ReLU,
-        "leaky_relu": layers.LeakyReLU,
-        "sigmoid": layers.Sigmoid,
-        "tanh": layers.Tanh,
-        "gelu": layers.GELU,
-        "elu": layers.ELU,
-        "silu": layers.SiLU,
-        "softplus": layers.Softplus,
-        "identity": layers.Identity,
-        "dropout": layers.Dropout,
-        "batch_norm1d": layers.BatchNorm1d,
-        "layer_norm": layers.LayerNorm,
+        "relu": activations.ReLU,
+        "leaky_relu": activations.LeakyReLU,
+        "sigmoid": activations.Sigmoid,
+        "tanh": activations.Tanh,
+        "gelu": activations.GELU,
+        "elu": activations.ELU,
+        "silu": activations.SiLU,
+        "softplus": activations.Softplus,
+        "identity": activations.Identity,
+        "dropout": dropout.Dropout,
+        "batch_norm1d": normalization.BatchNorm1d,
+        "layer_norm": normalization.LayerNorm,
     },
     aliases={"batchnorm1d": "batch_norm1d", "layernorm": "layer_norm", "swish": "silu"},
 )

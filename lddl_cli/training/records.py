@@ -45,6 +45,7 @@ class History:
     final_val_loss: float | None = None
     scores: dict = field(default_factory=dict)  # {"train" | "val" | "test": {metric: value}} at the end
     paths: dict[str, Path] = field(default_factory=dict)
+    step_path: str = "eager"  # "compiled", or "eager (<why>)": which training step ran
 
     @property
     def final_train_loss(self) -> float | None:

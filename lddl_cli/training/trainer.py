@@ -1,7 +1,9 @@
 """The training loop: ``Trainer(config).fit() -> History``. Never prints, never exits, writes no file.
 
 The per-step hot path is forward, loss, backward, optional clip, ONE vectorized finiteness
-check (loss + the flat gradient's dot product with itself), optimizer step and zero_grad. Metrics are a
+check (loss + the flat gradient's dot product with itself), optimizer step and zero_grad: fused
+into ``nn.compile_step``'s compiled step when the library supports the run (``train.compile``,
+default true), else the eager layer-by-layer path; ``History.step_path`` says which ran. Metrics are a
 running sum of Python floats; callbacks run once per epoch. Once per epoch too, the weights (which
 a finite gradient times a huge lr may overflow) and the validation loss are checked to be finite.
 
@@ -51,6 +53,15 @@ class Trainer:
         self.scheduler = build_scheduler(config.scheduler, self.optimizer)
         # The optimizer packed the parameters already; this returns the same flat buffers.
         self.flat = nn.pack_parameters(self.parameters)
+        self.history = History()
+        # The fused training step when nn supports this run (same math, proven equal), else eager.
+        self.train_step = None
+        reason = "train.compile is false"
+        if config.train.compile:
+            parts = (self.model, self.loss_fn, self.optimizer, config.train.grad_clip)
+            self.train_step = nn.compile_step(*parts)
+            reason = nn.not_compiled_reason(*parts)
+        self.history.step_path = "compiled" if self.train_step is not None else f"eager ({reason})"
         train = config.train
         self.loader = nn.DataLoader(
             nn.ArrayDataset(self.data.x, self.data.y),
@@ -61,7 +72,6 @@ class Trainer:
         )
         self.epoch = 0  # epochs completed
         self.batch = 0  # batches completed in the current epoch (for diagnostics)
-        self.history = History()
         self.best_loss = math.inf
         self.best_state: dict[str, np.ndarray] | None = None
         self.bad_epochs = 0
@@ -83,22 +93,30 @@ class Trainer:
         parameters = self.parameters
         total = 0.0
         steps = 0
+        compiled = self.train_step
         model.train()
         for xb, yb in self.loader:
-            loss = loss_fn(model(xb), yb)
+            if compiled is not None:
+                loss = compiled.forward_backward(xb, yb)  # forward, loss, backward and clip, fused
+            else:
+                loss = loss_fn(model(xb), yb)
             if loss != loss and getattr(loss_fn, "counted_weight", None) == 0:
                 continue  # every label of this batch is ignore_index (or weighs 0): nothing to learn
-            model.backward(loss_fn.backward(), input_grad=False)  # the data needs no dL/dx
-            if clip is not None:
-                nn.clip_grad_norm(parameters, clip)
+            if compiled is None:
+                model.backward(loss_fn.backward())
+                if clip is not None:
+                    nn.clip_grad_norm(parameters, clip)
             # One vectorized check (a BLAS dot, < 1 us): NaN or Inf anywhere makes it non-finite. A
             # non-finite result is confirmed element-wise, since squares of huge values may overflow.
-            grad = flat.grad  # read after backward: a gradient zeroed and not written since reads 0
+            grad = flat.grad
             if not math.isfinite(loss + grad.dot(grad)) and self._non_finite(loss):
                 self.batch = steps
                 raise self._batch_failure(xb, yb, loss)
-            optimizer.step()
-            optimizer.zero_grad()
+            if compiled is not None:
+                compiled.update()  # optimizer.step() on the same state; the next step overwrites grad
+            else:
+                optimizer.step()
+                optimizer.zero_grad()
             total += loss
             steps += 1
         self.batch = 0

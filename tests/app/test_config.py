@@ -187,6 +187,7 @@ def test_minimal_config_gets_the_documented_defaults(tmp_path):
         "grad_clip": None,
         "early_stopping": None,
         "checkpoint_every": 0,
+        "compile": True,
     }
     assert resolved["model"]["layers"] == [
         {
@@ -225,7 +226,7 @@ def test_four_problems_in_one_run(tmp_path):
         f"{path}:6:15: model.activation: unknown activation 'rleu'; did you mean 'relu'? allowed: "
         + ", ".join(spec_tables.ACTIVATION_VARIANTS),
         f"{path}:8:3: train.epoch: unknown key; did you mean 'epochs'? allowed: epochs, batch_size, shuffle, "
-        "drop_last, grad_clip, early_stopping, checkpoint_every",
+        "drop_last, grad_clip, early_stopping, checkpoint_every, compile",
         f"{path}:9:15: train.batch_size: must be >= 1; got -4 (an integer)",
         f"{path}:10:12: train.shuffle: expected true or false; got 'yes' (a string)",
     ]

@@ -21,7 +21,7 @@ VALID = {
     "train": {"epochs": 2, "batch_size": 4},
 }
 DELETE = object()
-TRAIN_KEYS = "epochs, batch_size, shuffle, drop_last, grad_clip, early_stopping, checkpoint_every"
+TRAIN_KEYS = "epochs, batch_size, shuffle, drop_last, grad_clip, early_stopping, checkpoint_every, compile"
 
 # error type -> (key path, the value written there, the one line lddl prints)
 CASES = {

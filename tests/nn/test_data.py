@@ -111,13 +111,20 @@ class _CountingDataset(nn.ArrayDataset):
         return super().__getitem__(index)
 
 
-def test_one_fancy_indexing_call_per_batch(rng):
+def test_one_gather_per_epoch_for_the_whole_batches_and_one_for_the_rest(rng):
     x, y = make_data(10)
     dataset = _CountingDataset(x, y)
     loader = nn.DataLoader(dataset, batch_size=4, shuffle=True, rng=rng)
-    list(loader)
-    assert len(dataset.calls) == len(loader) == 3
+    batches = list(loader)
+    assert len(batches) == len(loader) == 3
+    assert [len(call) for call in dataset.calls] == [8, 2]
     assert all(call.ndim == 1 and call.dtype.kind == "i" for call in dataset.calls)
+    order = np.concatenate(dataset.calls)
+    assert sorted(order) == list(range(10))
+    for k, (xb, yb) in enumerate(batches):  # each batch is the rows of its slice of the permutation
+        np.testing.assert_array_equal(xb, x[order[4 * k : 4 * k + 4]])
+        np.testing.assert_array_equal(yb, y[order[4 * k : 4 * k + 4]])
+        assert xb.flags.c_contiguous and not np.shares_memory(xb, x)
 
 
 @pytest.mark.parametrize(
@@ -237,3 +244,17 @@ def test_split_takes_arrays_and_is_seeded():
 def test_split_validates(rng, n, fraction, message):
     with pytest.raises(ValueError, match=message):
         nn.train_val_split(n, fraction, rng)
+
+
+def test_batches_are_gathered_in_chunks_of_bounded_size(rng, monkeypatch):
+    from lddl_cli.nn import data
+
+    monkeypatch.setattr(data, "GATHER_ROWS", 8)
+    x, y = make_data(23)
+    dataset = _CountingDataset(x, y)
+    loader = nn.DataLoader(dataset, batch_size=3, shuffle=True, rng=rng)
+    batches = list(loader)
+    assert [len(call) for call in dataset.calls] == [6, 6, 6, 3, 2]
+    order = np.concatenate(dataset.calls)
+    assert [len(xb) for xb, _ in batches] == [3] * 7 + [2]
+    np.testing.assert_array_equal(np.concatenate([yb for _, yb in batches]), y[order])

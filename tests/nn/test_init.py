@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from lddl_cli import nn
 from lddl_cli.nn import init
 from lddl_cli.nn.registry import INITIALIZERS
 
@@ -152,3 +153,25 @@ def test_invalid_hyperparameters_raise_value_error(name, shape, hyper):
 def test_only_float32_and_float64():
     with pytest.raises(TypeError):
         init.normal((2, 2), np.random.default_rng(0), dtype=np.float16)
+
+
+def test_linear_takes_an_initializer_of_the_documented_signature(rng):
+    """``weight_init`` / ``bias_init`` are callables ``(shape, rng, dtype) -> ndarray``."""
+    calls = []
+
+    def halves(shape, generator, dtype):
+        calls.append((shape, generator, np.dtype(dtype)))
+        return np.full(shape, 0.5, dtype=dtype)
+
+    layer = nn.Linear(3, 2, dtype=np.float64, rng=rng, weight_init=halves, bias_init=halves)
+    assert calls == [((2, 3), rng, np.dtype(np.float64)), ((2,), rng, np.dtype(np.float64))]
+    np.testing.assert_array_equal(layer.weight.data, np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(layer.bias.data, np.full(2, 0.5))
+
+
+def test_a_fan_based_bias_initializer_gets_the_layers_fan_in():
+    """An nn.init function also takes ``fan_in``: for the 1-D bias it is the layer's in_features."""
+    layer = nn.Linear(400, 300, bias_init=init.kaiming_uniform, rng=np.random.default_rng(0))
+    bound = math.sqrt(3.0) * init.calculate_gain("leaky_relu", 0.0) / math.sqrt(400)
+    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.bias.data).max() > 0.9 * bound  # the bound of fan_in 400, not of another fan

@@ -100,6 +100,98 @@ def check_sequential(arrays: dict[str, np.ndarray]) -> None:
     np.testing.assert_allclose(y, arrays["sequential/y_eval"], **TOLERANCE, err_msg="sequential eval output")
 
 
+# --- the same numbers through the compiled training step ------------------------------------------
+# The compiled step computes no dL/dx of its input (data), so a probe layer goes first: a Linear(N, C)
+# whose weight is x.T, fed the N x N identity, outputs x, and its weight gradient is (dL/dx).T.
+
+
+def _probe(x: np.ndarray) -> nn.Linear:
+    probe = nn.Linear(x.shape[0], x.shape[1], bias=False, dtype=np.float64)
+    probe.weight.data = x.T
+    return probe
+
+
+def _compiled_case(layers: list[nn.Module], x: np.ndarray, loss_fn, target, training: bool = True):
+    """(loss, dL/dx, model) of one compiled step of Sequential(probe, *layers) at input x."""
+    model = nn.Sequential(_probe(x), *layers).train(training)
+    optimizer = nn.SGD(model.parameters(), lr=0.0)
+    step = nn.compile_step(model, loss_fn, optimizer)
+    assert step is not None, nn.not_compiled_reason(model, loss_fn, optimizer)
+    loss = step.forward_backward(np.eye(x.shape[0]), target)
+    return loss, model[0].weight.grad.T.copy(), model
+
+
+def compiled_layer_cases() -> list[str]:
+    """The layer cases the compiled step supports (2-D input, a supported layer)."""
+    cases = []
+    for case in LAYER_NAMES:
+        spec = json.loads(str(FIXTURE[f"layer/{case}/spec"]))
+        layer = build_layer(spec["type"], spec["kwargs"])
+        model = nn.Sequential(nn.Linear(1, 1, dtype=np.float64), layer)
+        supported = nn.not_compiled_reason(model, nn.MSELoss(), nn.SGD(model.parameters())) is None
+        if supported and FIXTURE[f"layer/{case}/x"].ndim == 2:
+            cases.append(case)
+    return cases
+
+
+def check_layer_case_compiled(arrays: dict[str, np.ndarray], case: str) -> None:
+    """The layer's dL/dx and parameter gradients, taken by the compiled step: upstream gradient G
+    from MSELoss("sum") against target y_torch - G / 2, whose dL/dy is 2 (y - y_torch) + G = G."""
+    prefix = f"layer/{case}/"
+    spec = json.loads(str(arrays[prefix + "spec"]))
+    layer = build_layer(spec["type"], spec["kwargs"])
+    layer.load_state_dict(_group(arrays, prefix + "state/"))
+    target = arrays[prefix + "y"] - arrays[prefix + "grad_out"] / 2
+    _, dx, model = _compiled_case([layer], arrays[prefix + "x"], nn.MSELoss("sum"), target, spec["train"])
+    np.testing.assert_allclose(dx, arrays[prefix + "dx"], **TOLERANCE, err_msg=f"{case}: compiled dL/dx")
+    for key, expected in _group(arrays, prefix + "param_grad/").items():
+        got = dict(model[1].named_parameters())[key].grad
+        np.testing.assert_allclose(got, expected, **TOLERANCE, err_msg=f"{case}: compiled dL/d{key}")
+
+
+def check_loss_case_compiled(arrays: dict[str, np.ndarray], case: str) -> None:
+    """The loss value and dL/dpred, taken by the compiled step."""
+    prefix = f"loss/{case}/"
+    spec = json.loads(str(arrays[prefix + "spec"]))
+    loss_fn = LOSSES[spec["type"]](reduction=spec["reduction"], **spec["kwargs"])
+    loss, dpred, _ = _compiled_case([], arrays[prefix + "pred"], loss_fn, arrays[prefix + "target"])
+    np.testing.assert_allclose(loss, arrays[prefix + "loss"], **TOLERANCE, err_msg=f"{case}: compiled loss")
+    np.testing.assert_allclose(
+        dpred, arrays[prefix + "dpred"], **TOLERANCE, err_msg=f"{case}: compiled dL/dpred"
+    )
+
+
+COMPILED_LAYERS = compiled_layer_cases()
+COMPILED_LOSSES = [c for c in LOSS_NAMES if not c.endswith("_none") and FIXTURE[f"loss/{c}/pred"].ndim == 2]
+
+
+@pytest.mark.parametrize("case", COMPILED_LAYERS)
+def test_compiled_layer_matches_torch_fixture(case):
+    check_layer_case_compiled(FIXTURE, case)
+
+
+@pytest.mark.parametrize("case", COMPILED_LOSSES)
+def test_compiled_loss_matches_torch_fixture(case):
+    check_loss_case_compiled(FIXTURE, case)
+
+
+def test_compiled_cases_cover_every_supported_kind():
+    kinds = {json.loads(str(FIXTURE[f"layer/{c}/spec"]))["type"] for c in COMPILED_LAYERS}
+    assert kinds >= {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "silu", "softplus"}
+    losses = {json.loads(str(FIXTURE[f"loss/{c}/spec"]))["type"] for c in COMPILED_LOSSES}
+    assert losses == set(LOSSES.names())
+
+
+def test_compiled_parity_check_catches_a_planted_difference():
+    planted = dict(FIXTURE)
+    planted["layer/gelu/dx"] = FIXTURE["layer/gelu/dx"] * (1 + 1e-8)
+    with pytest.raises(AssertionError, match="gelu: compiled dL/dx"):
+        check_layer_case_compiled(planted, "gelu")
+    planted["loss/mse_mean/dpred"] = FIXTURE["loss/mse_mean/dpred"] * 4
+    with pytest.raises(AssertionError, match="mse_mean: compiled dL/dpred"):
+        check_loss_case_compiled(planted, "mse_mean")
+
+
 def test_fixture_covers_every_registered_layer_and_loss():
     assert {json.loads(str(FIXTURE[f"layer/{c}/spec"]))["type"] for c in LAYER_NAMES} == set(LAYERS.names())
     assert {json.loads(str(FIXTURE[f"loss/{c}/spec"]))["type"] for c in LOSS_NAMES} == set(LOSSES.names())
@@ -185,6 +277,16 @@ def test_layer_matches_torch_live(live, case):
 @pytest.mark.parametrize("case", LOSS_NAMES)
 def test_loss_matches_torch_live(live, case):
     check_loss_case(live, case)
+
+
+@pytest.mark.parametrize("case", COMPILED_LAYERS)
+def test_compiled_layer_matches_torch_live(live, case):
+    check_layer_case_compiled(live, case)
+
+
+@pytest.mark.parametrize("case", COMPILED_LOSSES)
+def test_compiled_loss_matches_torch_live(live, case):
+    check_loss_case_compiled(live, case)
 
 
 def test_torch_sequential_state_dict_loads_into_lddl_live(live):

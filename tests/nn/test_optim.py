@@ -370,11 +370,10 @@ def test_adamw_decay_is_decoupled():
 def test_decayed_gradient_never_writes_into_grad(rng):
     w, g = rng.standard_normal(5), rng.standard_normal(5)
     g_before = g.copy()
-    out = np.empty(5)
-    result = optim.decayed_gradient(w, g, 0.1, "l2", out)
+    result = optim.decayed_gradient(w, g, 0.1, "l2")
     np.testing.assert_array_equal(g, g_before)
     np.testing.assert_allclose(result, g + 0.1 * w)
-    assert optim.decayed_gradient(w, g, 0, "l2", out) is g
+    assert optim.decayed_gradient(w, g, 0, "l2") is g
 
 
 # --- validation --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from lddl_cli import nn
+from lddl_cli.nn.compiled_optim import FusedUpdate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ATOL, RTOL = 1e-12, 1e-10
@@ -37,8 +38,12 @@ def fixture() -> dict[str, np.ndarray]:
         return {key: data[key] for key in data.files}
 
 
-def lddl_run(case: str, optimizer_classes=None) -> dict[str, np.ndarray]:
-    """lddl's trajectory for one case, keyed exactly like the fixture (see make_torch_optim.py)."""
+def lddl_run(case: str, optimizer_classes=None, path: str = "eager") -> dict[str, np.ndarray]:
+    """lddl's trajectory for one case, keyed exactly like the fixture (see make_torch_optim.py).
+
+    ``path="compiled"`` takes every step with the compiled step's update (``FusedUpdate``)
+    instead of ``optimizer.step()``.
+    """
     optimizer_classes = optimizer_classes or {}
     initial, grads = REF.optimizer_inputs()
     params = [nn.Parameter(a) for a in initial]
@@ -55,10 +60,11 @@ def lddl_run(case: str, optimizer_classes=None) -> dict[str, np.ndarray]:
         optimizer = nn.SGD(groups, **REF.SCHEDULER_OPTIMIZER)
         scheduler = getattr(nn, name)(optimizer, **kwargs)
     result: dict[str, list] = {"lr": [[g["lr"] for g in optimizer.param_groups]]}
+    step_once = FusedUpdate(optimizer) if path == "compiled" else optimizer.step
     for step, step_grads in enumerate(grads):
         for p, g in zip(params, step_grads, strict=True):
             p.grad = g
-        optimizer.step()
+        step_once()
         if scheduler is not None:
             if name == "ReduceLROnPlateau":
                 scheduler.step(REF.PLATEAU_METRICS[step])
@@ -96,14 +102,16 @@ def _reference_from_fixture(fixture: dict[str, np.ndarray], case: str) -> dict[s
     return {key[len(prefix) :]: value for key, value in fixture.items() if key.startswith(prefix)}
 
 
+@pytest.mark.parametrize("path", ["eager", "compiled"])
 @pytest.mark.parametrize("case", CASES)
-def test_matches_torch_fixture(fixture, case):
-    assert_trajectories_match(lddl_run(case), _reference_from_fixture(fixture, case), case)
+def test_matches_torch_fixture(fixture, case, path):
+    assert_trajectories_match(lddl_run(case, path=path), _reference_from_fixture(fixture, case), case)
 
 
+@pytest.mark.parametrize("path", ["eager", "compiled"])
 @pytest.mark.parametrize("case", CASES)
-def test_matches_torch_live(torch, case):
-    assert_trajectories_match(lddl_run(case), REF.torch_optimizer_run(torch, case), case)
+def test_matches_torch_live(torch, case, path):
+    assert_trajectories_match(lddl_run(case, path=path), REF.torch_optimizer_run(torch, case), case)
 
 
 def test_fixture_is_current(torch, fixture):

@@ -1,4 +1,4 @@
-"""End-to-end twin: the SPEC's sine network trained 200 steps in lddl and in PyTorch.
+"""End-to-end twin: the tutorial's sine network trained 200 steps in lddl and in PyTorch.
 
 Same initial weights (torch's default init, from the fixture), same batches of 4 (from a 100-point
 subset, reshuffled every epoch, last batch dropped), float64, MSELoss, with SGD(lr 0.01, momentum
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from lddl_cli import nn
+from lddl_cli.nn import compiled_optim
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RTOL = 1e-9
@@ -53,13 +54,16 @@ def sine_net(initial: list[np.ndarray]) -> nn.Sequential:
     return model
 
 
-def lddl_twin_losses(case: str, initial: list[np.ndarray], optimizer_class=None) -> np.ndarray:
+def lddl_twin_losses(case: str, initial: list[np.ndarray], optimizer_class=None, path="eager") -> np.ndarray:
     x, y, batches = REF.twin_data()
     model = sine_net(initial)
     name, kwargs = REF.TWIN_OPTIMIZERS[case]
     optimizer = (optimizer_class or getattr(nn, name))(model.parameters(), **kwargs)
     loss_fn = nn.MSELoss()
     losses = []
+    if path == "compiled":
+        step = nn.compile_step(model, loss_fn, optimizer)
+        return np.asarray([step(x[index], y[index]) for index in batches])
     for index in batches:
         loss = loss_fn(model(x[index]), y[index])
         model.backward(loss_fn.backward())
@@ -79,17 +83,20 @@ def assert_losses_match(ours: np.ndarray, reference: np.ndarray, label: str) -> 
     )
 
 
+@pytest.mark.parametrize("path", ["eager", "compiled"])
 @pytest.mark.parametrize("case", list(REF.TWIN_OPTIMIZERS))
-def test_twin_matches_torch_fixture(fixture, case):
-    ours = lddl_twin_losses(case, _initial(fixture))
+def test_twin_matches_torch_fixture(fixture, case, path):
+    ours = lddl_twin_losses(case, _initial(fixture), path=path)
     assert_losses_match(ours, fixture[f"twin/{case}/loss"], case)
     assert ours[-20:].mean() < 0.5 * ours[:20].mean(), "the network did not learn"
 
 
+@pytest.mark.parametrize("path", ["eager", "compiled"])
 @pytest.mark.parametrize("case", list(REF.TWIN_OPTIMIZERS))
-def test_twin_matches_torch_live(torch, case):
+def test_twin_matches_torch_live(torch, case, path):
     initial = REF.torch_twin_initial(torch)
-    assert_losses_match(lddl_twin_losses(case, initial), REF.torch_twin_losses(torch, case, initial), case)
+    ours = lddl_twin_losses(case, initial, path=path)
+    assert_losses_match(ours, REF.torch_twin_losses(torch, case, initial), case)
 
 
 def test_twin_initial_weights_are_torch_default_init(torch, fixture):
@@ -102,6 +109,18 @@ class _SGDWithoutMomentumEffect(nn.SGD):
 
     def _update(self, group, flat):
         flat.buffers.data[...] -= group["lr"] * flat.buffers.grad
+
+
+def _planted_compiled_momentum(group, flat, scratch):
+    """Planted mistake in the compiled update: the velocity computed but never stored."""
+    flat.buffers.data[...] -= group["lr"] * flat.buffers.grad
+
+
+def test_twin_checker_catches_a_planted_mistake_in_the_compiled_step(fixture, monkeypatch):
+    monkeypatch.setitem(compiled_optim.UPDATES, nn.SGD, _planted_compiled_momentum)
+    ours = lddl_twin_losses("sgd_momentum", _initial(fixture), path="compiled")
+    with pytest.raises(AssertionError, match="differs from torch"):
+        assert_losses_match(ours, fixture["twin/sgd_momentum/loss"], "sgd_momentum")
 
 
 def test_twin_checker_catches_planted_mistake(fixture):

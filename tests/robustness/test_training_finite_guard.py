@@ -107,30 +107,35 @@ def test_a_diverging_run_prints_one_line_exits_1_and_writes_no_nan(tmp_path, cas
 
 
 class StepRecorder:
-    """Wraps ``optimizer.step``: a copy of the flat weights after every update that was applied."""
+    """Wraps the update (``optimizer.step``, or the compiled step's ``update``): a copy of the flat
+    weights after every update that was applied."""
 
     def __init__(self, trainer: Trainer) -> None:
         self.trainer = trainer
-        self.step = trainer.optimizer.step
+        owner = trainer.optimizer if trainer.train_step is None else trainer.train_step
+        name = "step" if trainer.train_step is None else "update"
+        self.step = getattr(owner, name)
         self.after: list[np.ndarray] = []
-        trainer.optimizer.step = self
+        setattr(owner, name, self)
 
     def __call__(self) -> None:
         self.step()
         self.after.append(self.trainer.flat.data.copy())
 
 
+@pytest.mark.parametrize("compile_", ["true", "false"])
 @pytest.mark.parametrize(
     ("overrides", "target"), [(["optimizer.lr=1e6"], None), (["data.train_size=null"], 1e38)]
 )
 def test_the_failing_update_is_not_applied_and_the_weights_before_it_are_written(
-    tmp_path, monkeypatch, overrides, target
+    tmp_path, monkeypatch, overrides, target, compile_
 ):
     make_project(tmp_path)
     if target is not None:
         plant_target(tmp_path, target)
     monkeypatch.chdir(tmp_path)
-    trainer = Trainer(load_config("config.yaml", overrides))
+    trainer = Trainer(load_config("config.yaml", [*overrides, f"train.compile={compile_}"]))
+    assert (trainer.train_step is not None) == (compile_ == "true")
     recorder = StepRecorder(trainer)
     with pytest.raises(TrainingError) as info:
         fit_and_write(trainer, tmp_path / "run")
@@ -207,7 +212,7 @@ class PlantGradient:
 def test_a_non_finite_gradient_with_a_finite_loss_names_its_layer(tmp_path, monkeypatch, layer):
     make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    trainer = Trainer(load_config("config.yaml"))
+    trainer = Trainer(load_config("config.yaml", ["train.compile=false"]))  # plants into layer.backward
     recorder = StepRecorder(trainer)
     PlantGradient(trainer.model[layer], at=20)  # epoch 2 (15 steps an epoch), batch 5
     with pytest.raises(TrainingError) as info:
