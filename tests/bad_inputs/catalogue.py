@@ -37,6 +37,14 @@ def _at(name: str, line: int) -> str:
 CONFIG = [
     _config("syntax_error", [_at("syntax_error", 9) + "YAML syntax error: .*"]),
     _config("bad_indentation", [_at("bad_indentation", 6) + "YAML syntax error: .*"], "check"),
+    _config(
+        "tab_indentation",
+        [
+            r"config/tab_indentation\.yaml:17:1: YAML syntax error: a tab in the indentation; "
+            r"YAML does not allow a tab for indentation \(use spaces\)$"
+        ],
+        "check",
+    ),
     _config("duplicate_key", [_at("duplicate_key", 18) + r"train\.epochs: duplicate key .*line 16"]),
     _config("empty", [r"config/empty\.yaml(:1:1)?: empty config"]),
     _config("top_level_list", [_at("top_level_list", 2) + "the top level must be a mapping.*list"]),
