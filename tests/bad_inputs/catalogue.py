@@ -182,7 +182,20 @@ def _data(name: str, overrides: list[str], patterns: list[str], command: str = "
 
 
 DATA = [
-    _data("missing", ["data.x=bad/nope.npy"], [r"bad/nope\.npy: data\.x: no such file"]),
+    _data(
+        "missing",
+        ["data.x=bad/nope.npy"],
+        [r"--set data\.x: no such file 'bad/nope\.npy'; paths are relative to the current directory \(/"],
+    ),
+    Entry(
+        "data-relative-to-config",
+        ("check", "config/data_relative_to_config.yaml"),
+        (
+            r"config/data_relative_to_config\.yaml:5:6: data\.x: no such file '\.\./data/x\.npy'; paths are "
+            r"relative to the current directory \(/.*\); '\.\./data/x\.npy' exists relative to the config's "
+            r"folder: use 'data/x\.npy', or run lddl from 'config'$",
+        ),
+    ),
     _data("pipe", ["data.x=bad/fifo.npy"], [r"bad/fifo\.npy: data\.x: is not a regular file"]),
     _data("directory", ["data.y=bad"], [r"bad: data\.y: is a directory"]),
     _data(
