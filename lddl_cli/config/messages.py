@@ -53,7 +53,8 @@ WORDING = {
     "value_error": "{error}",  # a validator's ValueError, already worded for the user
 }
 
-_KINDS = {
+# Where a spec sits (the last key of its path) -> its kind, for messages, and its variants.
+SPEC_KINDS = {
     "loss": ("loss", LOSS_VARIANTS),
     "optimizer": ("optimizer", OPTIMIZER_VARIANTS),
     "scheduler": ("scheduler", SCHEDULER_VARIANTS),
@@ -152,7 +153,7 @@ def _unknown_type_problem(path: tuple, value, locator: Locator) -> Problem:
 
 def _unknown_type_message(path: tuple, value) -> str:
     key = next((p for p in reversed(path) if isinstance(p, str)), "")
-    kind, variants = _KINDS.get(key, ("type", {}))
+    kind, variants = SPEC_KINDS.get(key, ("type", {}))
     allowed = list(variants)
     if isinstance(value, dict):
         if "type" not in value:

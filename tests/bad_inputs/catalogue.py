@@ -167,6 +167,39 @@ CONFIG = [
         (r"--set train\.epoch: unknown key; did you mean 'epochs'\?",),
     ),
     Entry(
+        "config-set-type-optimizer",
+        ("train", "valid.yaml", "--set", "optimizer.type=adam"),
+        (
+            r"--set optimizer\.type: changing 'type' alone keeps the other keys of the sgd optimizer, and "
+            r"adam does not take momentum; set the whole section instead: "
+            r'--set "optimizer=\{type: adam, lr: 0\.01\}"$',
+        ),
+    ),
+    Entry(
+        "config-set-type-scheduler",
+        ("check", "valid.yaml", "--set", "scheduler.type=cosine"),
+        (
+            r"--set scheduler\.type: 'type' alone does not make a whole scheduler, and cosine needs t_max; "
+            r'set the whole section instead: --set "scheduler=\{type: cosine, t_max: <t_max>\}"$',
+        ),
+    ),
+    Entry(
+        "config-set-type-initializer",
+        (
+            "train",
+            "valid.yaml",
+            "--set",
+            "model.weight_init={type: normal, std: 0.01}",
+            "--set",
+            "model.weight_init.type=xavier_uniform",
+        ),
+        (
+            r"--set model\.weight_init\.type: changing 'type' alone keeps the other keys of the normal "
+            r"initializer, and xavier_uniform does not take std; set the whole section instead: "
+            r'--set "model\.weight_init=\{type: xavier_uniform\}"$',
+        ),
+    ),
+    Entry(
         "config-set-nan",
         ("check", "valid.yaml", "--set", "optimizer.momentum=.nan"),
         (r"--set optimizer\.momentum: must be a finite number",),
