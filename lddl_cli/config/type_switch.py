@@ -2,9 +2,10 @@
 
 ``--set`` changes one key and keeps the rest of the section, so ``optimizer.type=adam`` over an
 ``{type: sgd, lr: 0.01, momentum: 0.9}`` section gives adam an SGD ``momentum``. Pydantic would
-report that as an unknown key at the file's line, which hides the cause; this module replaces every
-problem inside such a section by one line at the ``--set`` that says what happened, with the whole
-section to set instead (the keys the new type takes kept, the ones it needs as placeholders).
+report that as an unknown key at the file's line, which hides the cause; this module replaces the
+unknown-key and missing-key problems the change explains by one line at the ``--set`` that says
+what happened, with the whole section to set instead (the keys the new type takes kept, the ones
+it needs as placeholders). Problems with the values of keys both types take stay as they are.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def type_switch_problems(before, after, locator: Locator) -> list[tuple[set[str]
     found = []
     for path in locator.overrides:
         section = path[:-1]
-        if not path or path[-1] != "type" or _spec_key(section) is None:
+        if path[-1:] != ("type",) or _spec_key(section) is None:
             continue
         new = _lookup(after, section)
         kind, variants = SPEC_KINDS[_spec_key(section)]
-        spec = variants.get(new.get("type")) if isinstance(new, dict) else None
-        if spec is None:  # not a mapping, or an unknown type: reported as such
+        name = new.get("type") if isinstance(new, dict) else None
+        spec = variants.get(name) if isinstance(name, str) else None
+        if spec is None:  # not a mapping, or not a registered name: reported as such
             continue
         # The section as it was before the type changed: a --set of the whole section, or the file's.
         old = locator.overrides[section] if section in locator.overrides else _lookup(before, section)

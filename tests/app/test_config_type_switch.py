@@ -114,6 +114,12 @@ def test_a_type_change_that_fits_the_other_keys_is_no_problem(config, overrides,
             ["optimizer.type=adma"],
             "--set optimizer.type: unknown optimizer 'adma'; did you mean 'adam'?",
         ),
+        # Not a name at all.
+        (
+            CONFIG,
+            ["optimizer.type=[1]"],
+            "--set optimizer.type: 'type' must be an optimizer name; got a list",
+        ),
         # A bad value of a key both types take is still reported with the type-change line.
         (CONFIG, ["optimizer.type=adam", "optimizer.lr=-1"], "--set optimizer.lr: must be >= 0"),
     ],
