@@ -235,10 +235,17 @@ def predict(
         Path | None,
         typer.Option("--output", "-o", help="Write predictions to .npy or .csv instead of printing."),
     ] = None,
+    proba: Annotated[
+        bool, typer.Option("--proba", help="A table classifier: add one probability column per class.")
+    ] = False,
 ) -> None:
-    """Predict with a weights file alone (the model is rebuilt from its metadata)."""
+    """Predict with a weights file alone (the model is rebuilt from its metadata).
+
+    A model trained on a table reads a table: columns by name, rows scaled as in training, outputs
+    in the target's units or class labels, written as the input's columns plus the target's."""
     import numpy as np
 
+    from .commands import table_io
     from .errors import UsageError
     from .files.predictions import read_input, write_output
     from .files.weights import load_model
@@ -250,9 +257,24 @@ def predict(
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         raise UsageError(f"--x: expected finite numbers; got {bad[0]}{more}")
-    model, _ = load_model(weights)
+    model, metadata = load_model(weights)
+    if input_ is not None and table_io.is_table_model(metadata):
+        text = table_io.predict_table(model, metadata, input_, proba)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        table_io.write_table(output, text)
+        typer.echo(f"wrote {len(text.splitlines()) - 1} predictions to {output}")
+        return
+    if proba:
+        raise UsageError("--proba goes with --input TABLE and a model trained on a table")
     inputs = np.array(x, dtype=float).reshape(-1, 1) if x else read_input(input_)
-    y = run_predict(model, inputs)
+    if table_io.is_table_model(metadata):
+        y = table_io.model_outputs(model, metadata, inputs)
+        if metadata.get("task") == "classification":
+            y = np.array(metadata["classes"])[y.argmax(axis=1)].reshape(-1, 1)
+    else:
+        y = run_predict(model, inputs)
     if output is not None:
         write_output(output, y)
         typer.echo(f"wrote {len(y)} predictions to {output}")
@@ -260,6 +282,39 @@ def predict(
     rows = y.reshape(len(y), -1)
     for xi, yi in zip(inputs.reshape(len(inputs), -1), rows, strict=True):
         typer.echo(" ".join(f"{v:.6g}" for v in xi) + " -> " + " ".join(f"{v:.6g}" for v in yi))
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl evaluate --weights runs/iris/model.npz --data data/iris.csv",
+        "lddl evaluate --weights runs/sin/model.npz --x data/val_x.npy --y data/val_y.npy --json",
+    )
+)
+@boundary
+def evaluate(
+    weights: Annotated[Path, typer.Option("--weights", "-w", help="A model.npz written by lddl train.")],
+    data: Annotated[Path | None, typer.Option("--data", help="A table with the model's columns.")] = None,
+    x: Annotated[Path | None, typer.Option("--x", help="Inputs (.npy/.csv) instead of --data.")] = None,
+    y: Annotated[Path | None, typer.Option("--y", help="Targets or class labels for --x.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write a confusion matrix (classifier) or predicted-vs-true PNG."),
+    ] = None,
+) -> None:
+    """The model's metrics on labelled data (the weights file alone, rows scaled as in training)."""
+    from .commands import table_io
+    from .files.weights import load_model
+
+    model, metadata = load_model(weights)
+    inputs, targets = table_io.evaluation_data(metadata, data, x, y)
+    scores, values = table_io.evaluate(model, metadata, inputs, targets)
+    typer.echo(table_io.scores_text(scores, as_json))
+    if plot is not None:
+        from .commands.evaluation_plot import write_evaluation_plot
+
+        typer.echo(f"wrote {write_evaluation_plot(plot, metadata, values, targets)}")
 
 
 # --- plot -------------------------------------------------------------------------------------
@@ -323,6 +378,14 @@ def check(
     from .files.datafiles import load_dataset
 
     cfg = load_config(config, list(set_ or []))
+    if cfg.data.path is not None:
+        from .commands.table_check import table_report
+
+        lines = table_report(cfg)
+        typer.echo(f"{config}: ok")
+        for line in lines:
+            typer.echo(f"  {line}")
+        return
     build_model(resolve_layers(cfg), cfg.dtype, np.random.default_rng(cfg.seed))
     dataset = load_dataset(cfg)
     val = "" if dataset.val_x is None else f", validation {dataset.val_x.shape[0]} rows"
@@ -356,8 +419,9 @@ def summary(
         import numpy as np
 
         from .config import build_model, load_config, resolve_layers
+        from .training.data import load_data
 
-        cfg = load_config(target)
+        cfg, _ = load_data(load_config(target))  # a table's auto widths come from the table
         layers = resolve_layers(cfg)
         model = build_model(layers, cfg.dtype, np.random.default_rng(cfg.seed))
         title = f"{cfg.name}: model"

@@ -16,7 +16,24 @@ def run_summary(name: str, epochs: int, history) -> list[str]:
         + ("" if history.final_val_loss is None else f", val loss {history.final_val_loss:.6g}")
         + ("" if history.best_epoch is None else f" (best epoch {history.best_epoch})"),
     ]
-    return lines + [f"wrote {path}" for path in history.paths.values()]
+    return (
+        lines
+        + metrics_table(getattr(history, "scores", {}))
+        + [f"wrote {path}" for path in history.paths.values()]
+    )
+
+
+def metrics_table(scores: dict[str, dict[str, float]]) -> list[str]:
+    """One row per metric, one column per split (train, val, test) that has it."""
+    splits = [split for split in ("train", "val", "test") if scores.get(split)]
+    if not splits:
+        return []
+    names = list(scores[splits[0]])
+    width = max(len("metric"), *(len(n) for n in names))
+    rows = [f"{'metric':<{width}}" + "".join(f"  {split:>10}" for split in splits)]
+    for name in names:
+        rows.append(f"{name:<{width}}" + "".join(f"  {scores[split][name]:>10.4g}" for split in splits))
+    return rows
 
 
 def interrupted_lines(config: Path, overrides: list[str], out_dir: Path, interrupt) -> list[str]:

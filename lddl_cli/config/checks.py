@@ -7,12 +7,13 @@ from ..errors import Problem
 from .locator import Locator, dotted_path
 from .sections import Config
 from .specs import WIDTH_KEYS
+from .tables import table_problems
 
 
 def cross_check(config: Config, locator: Locator) -> list[Problem]:
     """Checks across keys: layer widths chain; norms match the width before them; the loss's
     per-output weights match the model's output width."""
-    problems: list[Problem] = _loss_width_problems(config, locator)
+    problems: list[Problem] = _loss_width_problems(config, locator) + table_problems(config, locator)
     if config.model.layers is None:
         return problems
     width: int | None = None
@@ -51,7 +52,7 @@ def _loss_width_problems(config: Config, locator: Locator) -> list[Problem]:
     """A class weight / pos_weight list whose length is not the model's output width."""
     keys = [(k, one) for k, one in LOSS_WIDTH_KEYS.get(config.loss.type, ()) if getattr(config.loss, k)]
     output = model_widths(config)[1] if keys else None
-    if output is None:  # no weights, or no linear layer (reported by the layer checks)
+    if output is None or output[0] == "auto":  # no weights, no linear layer, or known from the data only
         return []
     width, width_path = output
     problems = []

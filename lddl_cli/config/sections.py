@@ -6,9 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 
-from ..errors import Problem
+from ..errors import ConfigError, Problem
 from .locator import dotted_path
 from .specs import (
     STRICT,
@@ -30,14 +39,25 @@ from .specs import (
     SGDSpec,
     check_bias_init,
 )
+from .tables import fill_defaults
 
 
 class DataConfig(BaseModel):
-    """Where the arrays are (paths relative to the current directory) and how to split them."""
+    """Where the data is (paths relative to the current directory) and how to split it: a table
+    with a header row (``path``, ``target``, ``features``) or ``.npy`` arrays (``x``, ``y``)."""
 
     model_config = STRICT
-    x: Annotated[str, Field(min_length=1)]
-    y: Annotated[str, Field(min_length=1)]
+    path: Annotated[str, Field(min_length=1)] | None = None
+    target: (
+        Annotated[str, Field(min_length=1)]
+        | Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+        | None
+    ) = None
+    features: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
+    test_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    test_path: Annotated[str, Field(min_length=1)] | None = None
+    x: Annotated[str, Field(min_length=1)] | None = None
+    y: Annotated[str, Field(min_length=1)] | None = None
     train_size: PositiveInt | None = None
     val_x: Annotated[str, Field(min_length=1)] | None = None
     val_y: Annotated[str, Field(min_length=1)] | None = None
@@ -45,18 +65,51 @@ class DataConfig(BaseModel):
 
     @model_validator(mode="after")
     def _validation_source(self):
+        if self.path is not None and (self.x is not None or self.y is not None):
+            raise ValueError("give either data.path (a table) or data.x/data.y (arrays), not both")
+        if self.path is None and (self.x is None or self.y is None):
+            raise ValueError("give data.path (a table with a header row) or both data.x and data.y")
+        if self.path is not None and self.target is None:
+            raise ValueError("data.path needs data.target: the column (or list of columns) to predict")
+        arrays_only = [k for k in ("val_x", "val_y") if getattr(self, k) is not None]
+        table_only = [k for k in ("target", "features", "test_path") if getattr(self, k) is not None]
+        if self.path is not None and arrays_only:
+            raise ValueError(f"{', '.join(arrays_only)} go(es) with data.x/data.y; a table uses val_fraction")
+        if self.path is None and table_only:
+            raise ValueError(f"{', '.join(table_only)} go(es) with data.path (a table)")
+        if self.test_path is not None and self.test_fraction > 0:
+            raise ValueError("give either test_path or test_fraction, not both")
         if (self.val_x is None) != (self.val_y is None):
             raise ValueError("val_x and val_y go together; give both or neither")
         if self.val_x is not None and self.val_fraction > 0:
             raise ValueError("give either val_x/val_y or val_fraction, not both")
         return self
 
+    @property
+    def targets(self) -> list[str]:
+        """The target column names (a list even for one)."""
+        return [self.target] if isinstance(self.target, str) else list(self.target or [])
+
+
+def _auto_or_width(value, handler):
+    """``auto`` as given; anything else validated as a positive integer (its own error messages)."""
+    return value if value == "auto" else handler(value)
+
+
+# A layer width, or ``auto`` (the number of features / outputs, known once the data is read).
+Width = Annotated[
+    PositiveInt,
+    WrapValidator(_auto_or_width),
+    PlainSerializer(lambda value: value, return_type=Any),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]}),
+]
+
 
 class ModelConfig(BaseModel):
     """Compact form (``widths`` + ``activation``) or explicit ``layers``, not both."""
 
     model_config = STRICT
-    widths: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+    widths: Annotated[list[Width], Field(min_length=2)] | None = None
     activation: ActivationSpec | None = None
     weight_init: InitSpec | None = None
     bias_init: InitSpec | None = None
@@ -82,11 +135,21 @@ class ModelConfig(BaseModel):
     _bias_init = field_validator("bias_init")(lambda spec: check_bias_init(spec))
 
 
+class PreprocessConfig(BaseModel):
+    """Scalers fitted on the training split only and stored in model.npz."""
+
+    model_config = STRICT
+    x: Literal["standardize", "minmax", "none"] = "standardize"
+    y: Literal["none", "standardize"] = "none"
+
+
 class EarlyStopping(BaseModel):
     model_config = STRICT
     patience: PositiveInt
     min_delta: NonNegativeFloat = 0.0
     restore_best: bool = True
+    monitor: Annotated[str, Field(min_length=1)] | None = None  # default val_loss (train_loss without one)
+    mode: Literal["min", "max"] | None = None  # default: min for losses, mse, rmse, mae, log_loss
 
 
 class TrainConfig(BaseModel):
@@ -108,6 +171,9 @@ class Config(BaseModel):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     dtype: Literal["float32", "float64"] = "float32"
     data: DataConfig
+    task: Literal["regression", "classification"] = "regression"
+    preprocess: PreprocessConfig = PreprocessConfig(x="none")
+    metrics: list[str] = []
     model: ModelConfig
     loss: LossSpec = MSELossSpec()
     optimizer: OptimizerSpec = SGDSpec()
@@ -115,6 +181,7 @@ class Config(BaseModel):
     train: TrainConfig
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _fill = model_validator(mode="before")(lambda data: fill_defaults(data))
     _source: str | None = PrivateAttr(default=None)
     _locator: Any = PrivateAttr(default=None)
 
@@ -159,6 +226,10 @@ def resolve_layers(config: Config) -> list[dict]:
     model = config.model
     if model.layers is not None:
         return [layer.model_dump(mode="python") for layer in model.layers]
+    if "auto" in model.widths:
+        index = model.widths.index("auto")
+        message = "auto: the width comes from the data; it is known once the table is read"
+        raise ConfigError([config.problem(("model", "widths", index), message)])
     activation = model.activation if model.activation is not None else ReLUSpec()
     weight_init = (model.weight_init or DefaultInit()).model_dump(mode="python")
     bias_init = (model.bias_init or DefaultInit()).model_dump(mode="python")

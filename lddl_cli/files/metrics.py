@@ -14,10 +14,12 @@ METRICS_HEADER = "epoch,train_loss,val_loss,lr,seconds"
 
 def metrics_csv(records) -> str:
     """The CSV text of epoch records (EpochRecord-like: epoch, train_loss, val_loss or None, lr, seconds)."""
-    lines = [METRICS_HEADER]
+    names = list(getattr(records[0], "metrics", None) or {}) if records else []
+    lines = [METRICS_HEADER + "".join(f",val_{name}" for name in names)]
     for r in records:
         val = "" if r.val_loss is None else repr(r.val_loss)
-        lines.append(f"{r.epoch},{r.train_loss!r},{val},{r.lr!r},{r.seconds:.6f}")
+        extra = "".join(f",{r.metrics[name]!r}" for name in names)
+        lines.append(f"{r.epoch},{r.train_loss!r},{val},{r.lr!r},{r.seconds:.6f}{extra}")
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,7 @@ class EpochRecord:
     lr: float
     seconds: float
     steps_per_second: float
+    metrics: dict = field(default_factory=dict)  # the validation metrics: {name: value}
 
 
 @dataclass
@@ -42,6 +43,7 @@ class History:
     stopped_early: bool = False
     restored_best: bool = False
     final_val_loss: float | None = None
+    scores: dict = field(default_factory=dict)  # {"train" | "val" | "test": {metric: value}} at the end
     paths: dict[str, Path] = field(default_factory=dict)
 
     @property

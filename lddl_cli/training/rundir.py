@@ -20,6 +20,8 @@ from ..files.metrics import metrics_csv
 from ..files.weights import FORMAT_VERSION
 from .data import TrainData
 from .inference import predict
+from .table_figures import write_table_figures
+from .table_metadata import table_metadata
 
 GRID_POINTS = 500
 
@@ -45,7 +47,13 @@ def metadata(trainer, history) -> dict:
             "best_epoch": history.best_epoch,
             "stopped_early": history.stopped_early,
             "restored_best": history.restored_best,
+            **{
+                f"{split}_{name}": value
+                for split, values in history.scores.items()
+                for name, value in values.items()
+            },
         },
+        **table_metadata(trainer),
     }
 
 
@@ -104,4 +112,5 @@ def write_run(trainer, history, out_dir: Path) -> dict[str, Path]:
     fit = fit_figure_arguments(trainer.model, trainer.data, f"{name}: fit")
     if fit is not None:
         paths["fit"] = save_png(fit_figure(**fit), out_dir / "fit.png")
+    paths.update(write_table_figures(trainer, out_dir))
     return paths

@@ -24,6 +24,8 @@ from ..errors import TrainingError, WeightsError
 from ..files.checkpoint import read_checkpoint
 from . import guard
 from .data import prepare
+from .evaluation import split_scores
+from .monitor import monitored_value
 from .records import EpochRecord, History, RunInfo
 
 
@@ -42,6 +44,7 @@ class Trainer:
         self.config = config
         self.callbacks = list(callbacks)
         self.rng, self.layers, self.model, self.data = prepare(config)
+        self.config = config = self.data.config  # with a table's ``auto`` widths resolved
         self.parameters = self.model.parameters()
         self.loss_fn = build_loss(config.loss)
         self.optimizer = build_optimizer(config.optimizer, self.parameters)
@@ -162,7 +165,17 @@ class Trainer:
             self.model.load_state_dict(self.best_state)
             self.history.restored_best = True
         self.history.final_val_loss = self.validate()
+        self.history.scores = {split: self.scores(split) for split in ("train", "val", "test")}
         return self.history
+
+    def scores(self, split: str) -> dict[str, float]:
+        """The config's metrics on the ``train``, ``val`` or ``test`` split ({} without it)."""
+        prefix = "" if split == "train" else f"{split}_"
+        x, y = getattr(self.data, f"{prefix}x"), getattr(self.data, f"{prefix}y")
+        config = self.config
+        return split_scores(
+            self.model, x, y, config.metrics, config.task, config.loss.type, self.data.y_scaler
+        )
 
     def _run_epochs(self, start: float) -> None:
         while self.epoch < self.config.train.epochs and not self.history.stopped_early:
@@ -187,11 +200,12 @@ class Trainer:
                 lr=lr,
                 seconds=self.elapsed,
                 steps_per_second=steps / max(now - epoch_start, 1e-9),
+                metrics=self.scores("val"),
             )
             self.history.records.append(record)
             np.copyto(self.good_weights, self.flat.data)  # checked finite above
             self._step_scheduler(train_loss, val_loss)
-            stop = self._early_stopping(val_loss if val_loss is not None else train_loss)
+            stop = self._early_stopping(monitored_value(self.config, record))
             if stop:
                 self.history.stopped_early = True
             self.snapshot = self._take_snapshot()

@@ -252,7 +252,7 @@ def test_model_form_problems(tmp_path, model, expected):
         ("data: {x: a.npy, y: b.npy, val_x: c.npy}", "val_x and val_y go together"),
         ("data: {x: a.npy, y: b.npy, val_x: c.npy, val_y: d.npy, val_fraction: 0.1}", "not both"),
         ("data: {x: '', y: b.npy}", "data.x: must not be empty"),
-        ("data: {x: a.npy}", "data.y: required key is missing (a non-empty string)"),
+        ("data: {x: a.npy}", "data: give data.path (a table with a header row) or both data.x and data.y"),
     ],
 )
 def test_data_section_problems(tmp_path, text, expected):
@@ -308,6 +308,9 @@ def test_schema_describes_every_section_and_type():
         "seed",
         "dtype",
         "data",
+        "task",
+        "preprocess",
+        "metrics",
         "model",
         "loss",
         "optimizer",

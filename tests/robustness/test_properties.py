@@ -257,7 +257,8 @@ def check_cli_outcome(code: int, stdout: str, stderr: str, file: str) -> None:
         for line in stderr.splitlines():
             assert not line.startswith(("internal error", "Traceback", "Usage", "Error")), shown
             # a problem of the config itself, or of a data file it names (any path): "FILE: data.x: ..."
-            assert line.startswith(f"{file}:") or re.search(r": data\.(val_)?[xy]: ", line), shown
+            data_file = re.search(r": data\.((val_)?[xy]|(test_)?path): ", line)
+            assert line.startswith(f"{file}:") or data_file, shown
 
 
 @_settings("config_mutated_bytes")
