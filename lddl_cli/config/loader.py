@@ -21,6 +21,7 @@ from .locator import Locator
 from .messages import sorted_problems, translate
 from .overrides import apply_override
 from .sections import Config
+from .type_switch import replace_type_switches
 from .yaml_loader import YamlDocument, load_yaml_file
 
 
@@ -35,7 +36,8 @@ def validate_config(
 ) -> Config:
     """Validate parsed YAML (with its marks) after applying ``overrides``."""
     locator = Locator(document)
-    data = normalize(document.data)
+    before = normalize(document.data)
+    data = copy.deepcopy(before)
     problems: list[Problem] = []
     for override in overrides:
         problem = apply_override(data, override, locator)
@@ -45,7 +47,8 @@ def validate_config(
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(sorted_problems(translate(error, data, locator) + problems)) from None
+        problems = replace_type_switches(translate(error, data, locator) + problems, before, data, locator)
+        raise ConfigError(sorted_problems(problems)) from None
     problems += cross_check(config, locator)
     if problems:
         raise ConfigError(sorted_problems(problems))

@@ -53,7 +53,8 @@ WORDING = {
     "value_error": "{error}",  # a validator's ValueError, already worded for the user
 }
 
-_KINDS = {
+# Where a spec sits (the last key of its path) -> its kind, for messages, and its variants.
+SPEC_KINDS = {
     "loss": ("loss", LOSS_VARIANTS),
     "optimizer": ("optimizer", OPTIMIZER_VARIANTS),
     "scheduler": ("scheduler", SCHEDULER_VARIANTS),
@@ -152,7 +153,7 @@ def _unknown_type_problem(path: tuple, value, locator: Locator) -> Problem:
 
 def _unknown_type_message(path: tuple, value) -> str:
     key = next((p for p in reversed(path) if isinstance(p, str)), "")
-    kind, variants = _KINDS.get(key, ("type", {}))
+    kind, variants = SPEC_KINDS.get(key, ("type", {}))
     allowed = list(variants)
     if isinstance(value, dict):
         if "type" not in value:
@@ -160,13 +161,18 @@ def _unknown_type_message(path: tuple, value) -> str:
         name = value["type"]
     else:
         if not isinstance(value, str):
-            return f"expected a {kind} name or a mapping with 'type'; got {show(value)}"
+            return f"expected {_a(kind)} name or a mapping with 'type'; got {show(value)}"
         name = value
     if not isinstance(name, str):
-        return f"'type' must be a {kind} name; got {show(name)}"
+        return f"'type' must be {_a(kind)} name; got {show(name)}"
     suggestion = registry.closest(name, allowed)
     hint = f"did you mean {suggestion!r}? " if suggestion else ""
     return f"unknown {kind} {name!r}; {hint}allowed: {', '.join(allowed)}"
+
+
+def _a(kind: str) -> str:
+    """``kind`` with its indefinite article: "an optimizer", "a loss"."""
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def sorted_problems(problems: list[Problem]) -> list[Problem]:

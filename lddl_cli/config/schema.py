@@ -1,9 +1,11 @@
 """The config's JSON Schema, for editors (``lddl schema``): pydantic's, plus the aliases of each
-registered name and the bare-name shorthand (``loss: mse`` for ``{type: mse}``)."""
+registered name, the bare-name shorthand (``loss: mse`` for ``{type: mse}``) and a one-line
+``description`` of every key (``descriptions``)."""
 
 from __future__ import annotations
 
 from ..nn import registry
+from .descriptions import description
 from .sections import Config
 from .specs import INIT_VARIANTS, LAYER_VARIANTS, LOSS_VARIANTS, OPTIMIZER_VARIANTS, SCHEDULER_VARIANTS
 
@@ -30,8 +32,21 @@ def schema_json() -> dict:
             ]
             if aliases:
                 definition["properties"]["type"] = {"enum": [canonical, *aliases], "default": canonical}
+            definition["properties"]["type"]["description"] = _type_description(table, canonical)
     _allow_bare_names(schema, definitions)
+    for owner, node in [("Config", schema), *definitions.items()]:
+        for key, property_schema in node.get("properties", {}).items():
+            text = property_schema.get("description") or description(owner, key)
+            if text is not None:
+                property_schema["description"] = text
     return schema
+
+
+def _type_description(table: registry.Registry, name: str) -> str:
+    """The registered name and the first line of its class's (or function's) docstring."""
+    doc = (table[name].__doc__ or "").strip().splitlines()
+    summary = doc[0].replace("``", "").strip() if doc else ""
+    return f"{name}: {summary}" if summary else name
 
 
 def _allow_bare_names(node, definitions: dict) -> None:

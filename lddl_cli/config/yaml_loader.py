@@ -195,11 +195,32 @@ def _yaml_problem(error: yaml.YAMLError, file: str | None, label: str, text: str
         message = f"YAML syntax error: character {error.character!r} is not allowed in YAML ({error.reason})"
         return Problem(file, line, col, label, " ".join(message.split()))
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    tab = _tab_problem(mark, text, file, label)
+    if tab is not None:
+        return tab
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     message = " ".join((f"YAML syntax error: {problem}" + (f" ({context})" if context else "")).split())
     if mark is None:
         return Problem(file, None, None, label, message)
+    return Problem(file, mark.line + 1, mark.column + 1, label, message)
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # PyYAML's line breaks
+
+
+def _tab_problem(mark, text: str, file: str | None, label: str) -> Problem | None:
+    """A syntax error at a tab, worded plainly: PyYAML says "found character '\\t' that cannot start
+    any token" (libyaml the same without the character, or "a tab character that violates
+    indentation"). None when the error is not at a tab."""
+    if mark is None:
+        return None
+    lines = _LINE_BREAK.split(text)
+    line = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    if line[mark.column : mark.column + 1] != "\t":
+        return None
+    where = "after a key or value" if line[: mark.column].strip(" \t") else "in the indentation"
+    message = f"YAML syntax error: a tab {where}; YAML does not allow a tab for indentation (use spaces)"
     return Problem(file, mark.line + 1, mark.column + 1, label, message)
 
 

@@ -202,10 +202,16 @@ def load_dataset(config) -> Dataset:
     x must be 2-D. A 1-D y is read as one output column for regression losses and kept as int64
     class labels for cross_entropy. Every problem found is reported (one line each).
     """
+    from ..config.paths import missing_data_file
+
     keys = [key for key in ("x", "y", "val_x", "val_y") if getattr(config.data, key) is not None]
     arrays: dict[str, np.ndarray] = {}
     problems: list[str] = []
     for key in keys:
+        missing = missing_data_file(config, key)  # located at the config's key, not at the path
+        if missing is not None:
+            problems.append(missing)
+            continue
         try:
             arrays[key] = load_array(getattr(config.data, key), f"data.{key}")
         except DataError as error:

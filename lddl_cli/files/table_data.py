@@ -31,7 +31,12 @@ class TableDataset(Dataset):
 
 def load_table_dataset(config) -> TableDataset:
     """The table of ``config.data.path`` (and ``test_path``), checked against the config."""
+    from ..config.paths import missing_data_file
+
     data = config.data
+    missing = [missing_data_file(config, key) for key in ("path", "test_path") if getattr(data, key)]
+    if any(missing):  # located at the config's key, with where the file may be
+        raise DataError(*[line for line in missing if line is not None])
     table = read_table(data.path, "data.path")
     features = _columns(config, table)
     targets = data.targets

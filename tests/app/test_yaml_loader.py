@@ -144,6 +144,37 @@ def test_bad_yaml_gives_one_located_line(tmp_path, monkeypatch, text, where, pat
     assert pattern in line, line
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "place"),
+    [
+        ("name: a\nmodel:\n\twidths: [1, 2]\n", "c.yaml:3:1:", "in the indentation"),
+        ("model:\n  widths: [1]\n  \tactivation: relu\n", "c.yaml:3:3:", "in the indentation"),
+        ("train:\n  epochs: 1\n\tbatch_size: 2\n", "c.yaml:3:1:", "in the indentation"),
+        ("layers:\n\t- relu\n", "c.yaml:2:1:", "in the indentation"),
+        ("\tname: a\n", "c.yaml:1:1:", "in the indentation"),
+    ],
+)
+def test_a_tab_is_named_plainly_at_its_line_and_column(tmp_path, monkeypatch, text, where, place):
+    # PyYAML: "found character '\\t' that cannot start any token"; libyaml words it otherwise.
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file("c.yaml")
+    line = only_line(error)
+    assert line == (
+        f"{where} YAML syntax error: a tab {place}; YAML does not allow a tab for indentation (use spaces)"
+    ), line
+
+
+def test_a_syntax_error_not_at_a_tab_keeps_pyyamls_words(tmp_path, monkeypatch):
+    # A tab elsewhere in the file (here in a comment) does not make an unrelated error a tab error.
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "a: 1  # a\tcomment\nb: c: d\n")
+    with pytest.raises(ConfigError) as error:
+        load_yaml_file("c.yaml")
+    assert "tab" not in only_line(error), only_line(error)
+
+
 def test_python_tags_are_never_constructed(tmp_path):
     marker = tmp_path / "executed"
     text = (

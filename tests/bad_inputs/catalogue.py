@@ -37,6 +37,14 @@ def _at(name: str, line: int) -> str:
 CONFIG = [
     _config("syntax_error", [_at("syntax_error", 9) + "YAML syntax error: .*"]),
     _config("bad_indentation", [_at("bad_indentation", 6) + "YAML syntax error: .*"], "check"),
+    _config(
+        "tab_indentation",
+        [
+            r"config/tab_indentation\.yaml:17:1: YAML syntax error: a tab in the indentation; "
+            r"YAML does not allow a tab for indentation \(use spaces\)$"
+        ],
+        "check",
+    ),
     _config("duplicate_key", [_at("duplicate_key", 18) + r"train\.epochs: duplicate key .*line 16"]),
     _config("empty", [r"config/empty\.yaml(:1:1)?: empty config"]),
     _config("top_level_list", [_at("top_level_list", 2) + "the top level must be a mapping.*list"]),
@@ -159,6 +167,39 @@ CONFIG = [
         (r"--set train\.epoch: unknown key; did you mean 'epochs'\?",),
     ),
     Entry(
+        "config-set-type-optimizer",
+        ("train", "valid.yaml", "--set", "optimizer.type=adam"),
+        (
+            r"--set optimizer\.type: changing 'type' alone keeps the other keys of the sgd optimizer, and "
+            r"adam does not take momentum; set the whole section instead: "
+            r'--set "optimizer=\{type: adam, lr: 0\.01\}"$',
+        ),
+    ),
+    Entry(
+        "config-set-type-scheduler",
+        ("check", "valid.yaml", "--set", "scheduler.type=cosine"),
+        (
+            r"--set scheduler\.type: 'type' alone does not make a whole scheduler, and cosine needs t_max; "
+            r'set the whole section instead: --set "scheduler=\{type: cosine, t_max: <t_max>\}"$',
+        ),
+    ),
+    Entry(
+        "config-set-type-initializer",
+        (
+            "train",
+            "valid.yaml",
+            "--set",
+            "model.weight_init={type: normal, std: 0.01}",
+            "--set",
+            "model.weight_init.type=xavier_uniform",
+        ),
+        (
+            r"--set model\.weight_init\.type: changing 'type' alone keeps the other keys of the normal "
+            r"initializer, and xavier_uniform does not take std; set the whole section instead: "
+            r'--set "model\.weight_init=\{type: xavier_uniform\}"$',
+        ),
+    ),
+    Entry(
         "config-set-nan",
         ("check", "valid.yaml", "--set", "optimizer.momentum=.nan"),
         (r"--set optimizer\.momentum: must be a finite number",),
@@ -174,7 +215,20 @@ def _data(name: str, overrides: list[str], patterns: list[str], command: str = "
 
 
 DATA = [
-    _data("missing", ["data.x=bad/nope.npy"], [r"bad/nope\.npy: data\.x: no such file"]),
+    _data(
+        "missing",
+        ["data.x=bad/nope.npy"],
+        [r"--set data\.x: no such file 'bad/nope\.npy'; paths are relative to the current directory \(/"],
+    ),
+    Entry(
+        "data-relative-to-config",
+        ("check", "config/data_relative_to_config.yaml"),
+        (
+            r"config/data_relative_to_config\.yaml:5:6: data\.x: no such file '\.\./data/x\.npy'; paths are "
+            r"relative to the current directory \(/.*\); '\.\./data/x\.npy' exists relative to the config's "
+            r"folder: use 'data/x\.npy', or run lddl from 'config'$",
+        ),
+    ),
     _data("pipe", ["data.x=bad/fifo.npy"], [r"bad/fifo\.npy: data\.x: is not a regular file"]),
     _data("directory", ["data.y=bad"], [r"bad: data\.y: is a directory"]),
     _data(
