@@ -53,6 +53,19 @@ class OneLineErrors(typer.core.TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+class PlainUsage(typer.core.TyperCommand):
+    """Usage lines name a required argument as ``CONFIG`` (typer would print ``{CONFIG}``)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, typer.core.TyperArgument) and param.required and param.nargs == 1:
+                pieces.append(param.display_name_raw)
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 app = typer.Typer(
     name="lddl",
     cls=OneLineErrors,
@@ -121,6 +134,16 @@ def boundary(command):
     return wrapper
 
 
+def _refuse_lddl_file(path: Path) -> None:
+    """A config argument that is a weights file or a checkpoint: say so, and which command reads it."""
+    from .errors import UsageError
+    from .files.kind import wrong_kind_line
+
+    line = wrong_kind_line(path, "config")
+    if line is not None:
+        raise UsageError(line)
+
+
 def _console():
     from rich.console import Console
 
@@ -144,16 +167,17 @@ def root(
 
 # --- train ------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl train configs/sin.yaml",
         "lddl train configs/sin.yaml --out runs/try --set optimizer.lr=0.005 --set train.epochs=200",
         "lddl train configs/adam.yaml --quiet",
         "lddl train configs/sin.yaml --set train.epochs=2000 --resume runs/sin/checkpoint.npz",
-    )
+    ),
 )
 @boundary
 def train(
-    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
     out: Annotated[Path | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
     set_: Annotated[
         list[str] | None,
@@ -186,6 +210,7 @@ def train(
     from .training.run import TrainingInterrupted, fit_and_write
     from .training.trainer import Trainer
 
+    _refuse_lddl_file(config)
     cfg = load_config(config, list(set_ or []))
     out_dir = out if out is not None else Path("runs") / cfg.name
     if out_dir.exists() and not out_dir.is_dir():
@@ -216,10 +241,11 @@ def train(
 
 # --- predict ----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0",
         "lddl predict --weights runs/sin/model.npz --input data/val_x.npy --output pred.csv",
-    )
+    ),
 )
 @boundary
 def predict(
@@ -264,14 +290,17 @@ def predict(
 
 # --- plot -------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl plot runs/sin",
         "lddl plot --weights runs/sin/model.npz --x data/x.npy --y data/y.npy --out fit.png",
-    )
+    ),
 )
 @boundary
 def plot(
-    run_dir: Annotated[Path | None, typer.Argument(help="A run directory written by lddl train.")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Argument(metavar="RUN_DIR", help="A run directory written by lddl train.")
+    ] = None,
     weights: Annotated[
         Path | None, typer.Option("--weights", "-w", help="A model.npz instead of a run.")
     ] = None,
@@ -303,14 +332,15 @@ def plot(
 
 # --- check ------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl check configs/sin.yaml",
         "lddl check configs/sin.yaml --set train.batch_size=8",
-    )
+    ),
 )
 @boundary
 def check(
-    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
@@ -322,6 +352,7 @@ def check(
     from .config import build_model, load_config, resolve_layers
     from .files.datafiles import load_dataset
 
+    _refuse_lddl_file(config)
     cfg = load_config(config, list(set_ or []))
     build_model(resolve_layers(cfg), cfg.dtype, np.random.default_rng(cfg.seed))
     dataset = load_dataset(cfg)
@@ -331,14 +362,17 @@ def check(
 
 # --- summary ----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl summary configs/sin.yaml",
         "lddl summary runs/sin/model.npz",
-    )
+    ),
 )
 @boundary
 def summary(
-    target: Annotated[Path, typer.Argument(help="A YAML config or a model.npz weights file.")],
+    target: Annotated[
+        Path, typer.Argument(metavar="CONFIG|WEIGHTS", help="A YAML config or a model.npz weights file.")
+    ],
 ) -> None:
     """Table of the layers: output shape, parameter count, initializers."""
     from .commands.summary import summary_rows, summary_table
@@ -357,6 +391,7 @@ def summary(
 
         from .config import build_model, load_config, resolve_layers
 
+        _refuse_lddl_file(target)
         cfg = load_config(target)
         layers = resolve_layers(cfg)
         model = build_model(layers, cfg.dtype, np.random.default_rng(cfg.seed))
@@ -367,6 +402,7 @@ def summary(
 # --- data -------------------------------------------------------------------------------------
 @data_app.command(
     "sin",
+    cls=PlainUsage,
     epilog=_examples(
         "lddl data sin --out data                           # x.npy, y.npy: 200 noisy points",
         "lddl data sin --grid --n 500 --noise 0 --out data  # val_x.npy, val_y.npy",
@@ -393,9 +429,10 @@ def data_sin(
 
 # --- schema -----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl schema > lddl.schema.json",
-    )
+    ),
 )
 @boundary
 def schema() -> None:

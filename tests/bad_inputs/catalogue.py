@@ -424,7 +424,41 @@ RUNS = [
     ),
 ]
 
-ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS + RUNS
+CHECKPOINT_HINT = r"this is a checkpoint; use model\.npz from the same folder, or lddl train --resume$"
+WEIGHTS_HINT = r"this is a weights file \(model\.npz\); lddl predict --weights, lddl summary and lddl plot"
+# An lddl file of the wrong kind: a checkpoint where weights are wanted, weights where a config is.
+WRONG_KIND = (
+    [
+        Entry(
+            f"checkpoint-as-weights-{command}",
+            tuple("runs/valid/checkpoint.npz" if arg == "{w}" else arg for arg in template),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        )
+        for command, template in WEIGHTS_COMMANDS.items()
+    ]
+    + [
+        Entry(
+            f"{command}-given-weights",
+            (command, "runs/valid/model.npz"),
+            (r"runs/valid/model\.npz: " + WEIGHTS_HINT,),
+        )
+        for command in ("check", "train")
+    ]
+    + [
+        Entry(
+            "check-given-checkpoint",
+            ("check", "runs/valid/checkpoint.npz"),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        ),
+        Entry(
+            "train-given-checkpoint",
+            ("train", "runs/valid/checkpoint.npz", "--out", "out/run"),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        ),
+    ]
+)
+
+ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS + RUNS + WRONG_KIND
 
 # Entries also run through the installed ``lddl`` executable in a subprocess.
 SUBPROCESS = [
