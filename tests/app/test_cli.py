@@ -81,7 +81,7 @@ def test_no_arguments_shows_help(runner):
     ("args", "line"),
     [
         (["predict", "--bogus"], "lddl predict: No such option: --bogus; see 'lddl predict --help'"),
-        (["train"], "lddl train: Missing argument 'config'; see 'lddl train --help'"),
+        (["train"], "lddl train: Missing argument 'CONFIG'; see 'lddl train --help'"),
         (["frobnicate"], "lddl: No such command 'frobnicate'; see 'lddl --help'"),
         (
             ["predict", "--weights", "w.npz", "--x", "abc"],
@@ -573,3 +573,17 @@ def test_boundary_passes_lddl_error_lines_and_code(runner, monkeypatch):
     with pytest.raises(cli.typer.Exit) as exit_info:
         command()
     assert exit_info.value.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (["train"], "Usage: lddl train [OPTIONS] CONFIG"),
+        (["check"], "Usage: lddl check [OPTIONS] CONFIG"),
+        (["summary"], "Usage: lddl summary [OPTIONS] CONFIG|WEIGHTS"),
+        (["plot"], "Usage: lddl plot [OPTIONS] [RUN_DIR]"),
+    ],
+)
+def test_usage_lines_name_arguments_in_capitals_without_braces(runner, command, usage):
+    out = invoke(runner, *command, "--help").stdout
+    assert out.splitlines()[0] == usage, out
