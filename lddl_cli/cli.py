@@ -197,46 +197,23 @@ def train(
             help="Continue from a checkpoint.npz of the same config (--set train.epochs may grow).",
         ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the run already in --out (kept otherwise).")
+    ] = False,
 ) -> None:
     """Validate CONFIG and its data, train, write the run directory and print a summary.
 
-    Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
+    The run goes to runs/<name>/, or runs/<name>-2/ (-3, ...) when that already holds a run; an
+    existing --out folder is replaced only with --overwrite (or when resuming a checkpoint in it).
+    Ctrl-C writes the run of the last whole epoch (model, metrics, plots, checkpoint) and prints
+    the command that resumes it.
     """
-    from .commands.summary import summary_rows, summary_table
-    from .commands.train_summary import interrupted_lines, run_summary
-    from .config import load_config
-    from .errors import UsageError
-    from .training.progress import make_progress
-    from .training.run import TrainingInterrupted, fit_and_write
-    from .training.trainer import Trainer
+    from .commands.train import train_command
 
     _refuse_lddl_file(config)
-    cfg = load_config(config, list(set_ or []))
-    out_dir = out if out is not None else Path("runs") / cfg.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: exists and is not a folder; give another --out")
-    console = _console()
-    trainer = Trainer(cfg)
-    if resume is not None:
-        trainer.resume(resume)
-    if not quiet:
-        console.print(summary_table(summary_rows(trainer.model, trainer.layers), f"{cfg.name}: model"))
-    progress = make_progress(console, quiet)
-    if progress is not None:
-        trainer.callbacks.append(progress)
-    try:
-        history = fit_and_write(trainer, out_dir)
-    except TrainingInterrupted as interrupt:
-        if hasattr(progress, "close"):
-            progress.close()
-        for line in interrupted_lines(config, list(set_ or []), out_dir, interrupt):
-            _stderr(line)
-        raise typer.Exit(130) from None
-    finally:
-        if hasattr(progress, "close"):
-            progress.close()
-    for line in run_summary(cfg.name, trainer.epoch, history):
-        console.print(line, soft_wrap=True, markup=False)
+    code = train_command(config, out, list(set_ or []), quiet=quiet, resume=resume, overwrite=overwrite)
+    if code:
+        raise typer.Exit(code)
 
 
 # --- predict ----------------------------------------------------------------------------------

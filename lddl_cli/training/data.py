@@ -24,6 +24,7 @@ class TrainData:
     y: np.ndarray
     val_x: np.ndarray | None
     val_y: np.ndarray | None
+    val_held_out: bool = False  # the validation rows are a held-out fraction of the data, not a grid
 
 
 def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
@@ -36,6 +37,7 @@ def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
     if val_x is None and config.data.val_fraction > 0:
         train_index, val_index = nn.train_val_split(len(x), config.data.val_fraction, rng)
         x, y, val_x, val_y = x[train_index], y[train_index], x[val_index], y[val_index]
+        return TrainData(x, y, val_x, val_y, val_held_out=True)
     return TrainData(x, y, val_x, val_y)
 
 
