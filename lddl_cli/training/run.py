@@ -81,12 +81,18 @@ def _fit(trainer: Trainer, out_dir: Path, staging: Path) -> History:
     except TrainingError as error:
         trainer.history.seconds = trainer.elapsed
         trainer.restore_last_good()
-        if not outputs_finite(trainer.model, trainer.data):  # huge finite weights that overflow
-            trainer.rollback = True  # so take those of the last epoch end
+        note = ""
+        if not trainer.rollback and not outputs_finite(trainer.model, trainer.data):
+            # Finite but huge weights whose outputs overflow: take those of the last epoch end.
+            trainer.rollback = True
             trainer.restore_last_good()
+            kept = f"the weights of epoch {trainer.epoch}" if trainer.epoch else "the initial weights"
+            note = f"; model.npz holds {kept}: those before the failing update give non-finite outputs"
         paths = swap_in(staging, out_dir, write_run(trainer, trainer.history, staging))
         if "model" not in paths:
             raise TrainingError(f"{error}\n{NOT_WRITTEN}") from None
+        if note:
+            raise TrainingError(str(error).replace(". Hint:", f"{note}. Hint:", 1)) from None
         raise
     if "model" not in history.paths:
         raise TrainingError(f"training ended with weights whose outputs are not finite; {NOT_WRITTEN}")
