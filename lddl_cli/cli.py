@@ -245,6 +245,7 @@ def predict(
     from .errors import UsageError
     from .files.predictions import read_input, write_output
     from .files.weights import load_model
+    from .training.inference import check_finite_predictions
     from .training.inference import predict as run_predict
 
     if bool(x) == (input_ is not None):
@@ -256,6 +257,7 @@ def predict(
     model, _ = load_model(weights)
     inputs = np.array(x, dtype=float).reshape(-1, 1) if x else read_input(input_)
     y = run_predict(model, inputs)
+    check_finite_predictions(y, inputs, str(weights))
     if output is not None:
         write_output(output, y)
         typer.echo(f"wrote {len(y)} predictions to {output}")
