@@ -117,3 +117,32 @@ def test_a_prediction_that_overflows_is_one_clear_error_without_numpy_warnings(t
     ]
     control = lddl("predict", "--weights", "run/model.npz", "--x", "0.5", cwd=tmp_path, check_code=0)
     assert control.stderr == ""
+
+
+PROBE = (
+    "import sys\n"
+    "sys.argv = ['lddl', *sys.argv[1:]]\n"
+    "from lddl_cli.cli import main\n"
+    "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+    "print('MATPLOTLIB', any(m.split('.')[0] == 'matplotlib' for m in sys.modules))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("predict", "--weights", "run/model.npz", "--x", "0.5"),
+        ("check", "config.yaml"),
+        ("summary", "run/model.npz"),
+        ("summary", "config.yaml"),
+        ("plot", "run"),  # the control: a command that draws does import it
+    ],
+)
+def test_only_commands_that_draw_import_matplotlib(tmp_path, args):
+    make_project(tmp_path)
+    lddl("train", "config.yaml", "--out", "run", "-q", "--set", "train.epochs=2", cwd=tmp_path, check_code=0)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"MATPLOTLIB {args[0] == 'plot'}"

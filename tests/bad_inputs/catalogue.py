@@ -408,6 +408,11 @@ RUNS = [
         (r"valid\.yaml: exists and is not a folder",),
     ),
     Entry(
+        "train-out-holds-a-run",
+        ("train", "valid.yaml", "--out", "runs/catalogue", "--quiet"),
+        (r"runs/catalogue: already holds a run; give --overwrite to replace it, or another --out$",),
+    ),
+    Entry(
         "summary-data-file",
         ("summary", "data/x.npy"),
         (r"data/x\.npy: a data file; summary takes a YAML config",),
