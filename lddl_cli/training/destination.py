@@ -27,10 +27,14 @@ def claim_run_dir(
     out: Path | None, name: str, *, overwrite: bool = False, resume: Path | None = None
 ) -> Path:
     """The run directory of a new run (created, maybe empty); UsageError when it would replace a run."""
-    if out is None and resume is not None:
+    if out is None and resume is not None and Path(resume).resolve().parent != Path.cwd().resolve():
         out = Path(resume).parent
     if out is not None:
         out = Path(out)
+        if out.resolve() in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+            raise UsageError(
+                f"{out}: the run directory is replaced whole; give a folder of its own with --out"
+            )
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out}: exists and is not a folder; give another --out")
         continues = resume is not None and Path(resume).resolve().parent == out.resolve()

@@ -413,6 +413,11 @@ RUNS = [
         (r"runs/catalogue: already holds a run; give --overwrite to replace it, or another --out$",),
     ),
     Entry(
+        "train-out-is-the-current-folder",
+        ("train", "valid.yaml", "--out", ".", "--quiet"),
+        (r"\.: the run directory is replaced whole; give a folder of its own with --out$",),
+    ),
+    Entry(
         "summary-data-file",
         ("summary", "data/x.npy"),
         (r"data/x\.npy: a data file; summary takes a YAML config",),
