@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import new_figure
+from .figures import fit_margins, new_figure
 
 
 def fit_figure(
@@ -47,6 +47,7 @@ def fit_figure(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
+    fit_margins(fig, ax)
     return fig
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import new_figure
+from .figures import fit_margins, new_figure
 
 SMOOTH_FROM = 30  # epochs: below that a moving average only blurs the curve
 SMOOTH_SHARE = 0.02  # the moving average spans about 2% of the epochs (at least 3)
@@ -74,6 +74,7 @@ def loss_figure(
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
+    fit_margins(fig, ax)
     return fig
 
 
