@@ -31,6 +31,8 @@ def kind_of_metadata(metadata: object) -> str:
 def sniff(path: str | Path) -> str | None:
     """``WEIGHTS`` or ``CHECKPOINT`` for an lddl ``.npz`` file, None for anything else (or unreadable)."""
     path = Path(path)
+    if not path.is_file():  # a FIFO would block the open; folders and devices are not lddl files
+        return None
     try:
         with open(path, "rb") as handle:
             if handle.read(4) != ZIP_MAGIC:
