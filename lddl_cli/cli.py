@@ -53,6 +53,19 @@ class OneLineErrors(typer.core.TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+class PlainUsage(typer.core.TyperCommand):
+    """Usage lines name a required argument as ``CONFIG`` (typer would print ``{CONFIG}``)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, typer.core.TyperArgument) and param.required and param.nargs == 1:
+                pieces.append(param.display_name_raw)
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 app = typer.Typer(
     name="lddl",
     cls=OneLineErrors,
@@ -121,6 +134,16 @@ def boundary(command):
     return wrapper
 
 
+def _refuse_lddl_file(path: Path) -> None:
+    """A config argument that is a weights file or a checkpoint: say so, and which command reads it."""
+    from .errors import UsageError
+    from .files.kind import wrong_kind_line
+
+    line = wrong_kind_line(path, "config")
+    if line is not None:
+        raise UsageError(line)
+
+
 def _console():
     from rich.console import Console
 
@@ -144,16 +167,17 @@ def root(
 
 # --- train ------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl train configs/sin.yaml",
         "lddl train configs/sin.yaml --out runs/try --set optimizer.lr=0.005 --set train.epochs=200",
         "lddl train configs/adam.yaml --quiet",
         "lddl train configs/sin.yaml --set train.epochs=2000 --resume runs/sin/checkpoint.npz",
-    )
+    ),
 )
 @boundary
 def train(
-    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
     out: Annotated[Path | None, typer.Option("--out", help="Run directory (default: runs/<name>).")] = None,
     set_: Annotated[
         list[str] | None,
@@ -173,53 +197,32 @@ def train(
             help="Continue from a checkpoint.npz of the same config (--set train.epochs may grow).",
         ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the run already in --out (kept otherwise).")
+    ] = False,
 ) -> None:
     """Validate CONFIG and its data, train, write the run directory and print a summary.
 
-    Ctrl-C writes a resumable checkpoint of the last whole epoch and prints the command that resumes it.
+    The run goes to runs/<name>/, or runs/<name>-2/ (-3, ...) when that already holds a run; an
+    existing --out folder is replaced only with --overwrite (or when resuming a checkpoint in it).
+    Ctrl-C writes the run of the last whole epoch (model, metrics, plots, checkpoint) and prints
+    the command that resumes it.
     """
-    from .commands.summary import summary_rows, summary_table
-    from .commands.train_summary import interrupted_lines, run_summary
-    from .config import load_config
-    from .errors import UsageError
-    from .training.progress import make_progress
-    from .training.run import TrainingInterrupted, fit_and_write
-    from .training.trainer import Trainer
+    from .commands.train import train_command
 
-    cfg = load_config(config, list(set_ or []))
-    out_dir = out if out is not None else Path("runs") / cfg.name
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: exists and is not a folder; give another --out")
-    console = _console()
-    trainer = Trainer(cfg)
-    if resume is not None:
-        trainer.resume(resume)
-    if not quiet:
-        console.print(summary_table(summary_rows(trainer.model, trainer.layers), f"{cfg.name}: model"))
-    progress = make_progress(console, quiet)
-    if progress is not None:
-        trainer.callbacks.append(progress)
-    try:
-        history = fit_and_write(trainer, out_dir)
-    except TrainingInterrupted as interrupt:
-        if hasattr(progress, "close"):
-            progress.close()
-        for line in interrupted_lines(config, list(set_ or []), out_dir, interrupt):
-            _stderr(line)
-        raise typer.Exit(130) from None
-    finally:
-        if hasattr(progress, "close"):
-            progress.close()
-    for line in run_summary(cfg.name, trainer.epoch, history):
-        console.print(line, soft_wrap=True, markup=False)
+    _refuse_lddl_file(config)
+    code = train_command(config, out, list(set_ or []), quiet=quiet, resume=resume, overwrite=overwrite)
+    if code:
+        raise typer.Exit(code)
 
 
 # --- predict ----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0",
         "lddl predict --weights runs/sin/model.npz --input data/val_x.npy --output pred.csv",
-    )
+    ),
 )
 @boundary
 def predict(
@@ -246,10 +249,10 @@ def predict(
     import numpy as np
 
     from .commands import table_io
+    from .commands.predict import predict_arrays, prediction_lines
     from .errors import UsageError
     from .files.predictions import read_input, write_output
     from .files.weights import load_model
-    from .training.inference import predict as run_predict
 
     if bool(x) == (input_ is not None):
         raise UsageError("give either --x values or --input FILE (exactly one of them)")
@@ -269,19 +272,13 @@ def predict(
     if proba:
         raise UsageError("--proba goes with --input TABLE and a model trained on a table")
     inputs = np.array(x, dtype=float).reshape(-1, 1) if x else read_input(input_)
-    if table_io.is_table_model(metadata):
-        y = table_io.model_outputs(model, metadata, inputs)
-        if metadata.get("task") == "classification":
-            y = np.array(metadata["classes"])[y.argmax(axis=1)].reshape(-1, 1)
-    else:
-        y = run_predict(model, inputs)
+    y = predict_arrays(model, metadata, inputs, str(weights))
     if output is not None:
         write_output(output, y)
         typer.echo(f"wrote {len(y)} predictions to {output}")
         return
-    rows = y.reshape(len(y), -1)
-    for xi, yi in zip(inputs.reshape(len(inputs), -1), rows, strict=True):
-        typer.echo(" ".join(f"{v:.6g}" for v in xi) + " -> " + " ".join(f"{v:.6g}" for v in yi))
+    for line in prediction_lines(inputs, y):
+        typer.echo(line)
 
 
 # --- evaluate ---------------------------------------------------------------------------------
@@ -319,14 +316,17 @@ def evaluate(
 
 # --- plot -------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl plot runs/sin",
         "lddl plot --weights runs/sin/model.npz --x data/x.npy --y data/y.npy --out fit.png",
-    )
+    ),
 )
 @boundary
 def plot(
-    run_dir: Annotated[Path | None, typer.Argument(help="A run directory written by lddl train.")] = None,
+    run_dir: Annotated[
+        Path | None, typer.Argument(metavar="RUN_DIR", help="A run directory written by lddl train.")
+    ] = None,
     weights: Annotated[
         Path | None, typer.Option("--weights", "-w", help="A model.npz instead of a run.")
     ] = None,
@@ -358,14 +358,15 @@ def plot(
 
 # --- check ------------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl check configs/sin.yaml",
         "lddl check configs/sin.yaml --set train.batch_size=8",
-    )
+    ),
 )
 @boundary
 def check(
-    config: Annotated[Path, typer.Argument(help="The YAML config file.")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a config key (repeatable)."),
@@ -377,6 +378,7 @@ def check(
     from .config import build_model, load_config, resolve_layers
     from .files.datafiles import load_dataset
 
+    _refuse_lddl_file(config)
     cfg = load_config(config, list(set_ or []))
     if cfg.data.path is not None:
         from .commands.table_check import table_report
@@ -394,14 +396,17 @@ def check(
 
 # --- summary ----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl summary configs/sin.yaml",
         "lddl summary runs/sin/model.npz",
-    )
+    ),
 )
 @boundary
 def summary(
-    target: Annotated[Path, typer.Argument(help="A YAML config or a model.npz weights file.")],
+    target: Annotated[
+        Path, typer.Argument(metavar="CONFIG|WEIGHTS", help="A YAML config or a model.npz weights file.")
+    ],
 ) -> None:
     """Table of the layers: output shape, parameter count, initializers."""
     from .commands.summary import summary_rows, summary_table
@@ -421,6 +426,7 @@ def summary(
         from .config import build_model, load_config, resolve_layers
         from .training.data import load_data
 
+        _refuse_lddl_file(target)
         cfg, _ = load_data(load_config(target))  # a table's auto widths come from the table
         layers = resolve_layers(cfg)
         model = build_model(layers, cfg.dtype, np.random.default_rng(cfg.seed))
@@ -431,6 +437,7 @@ def summary(
 # --- data -------------------------------------------------------------------------------------
 @data_app.command(
     "sin",
+    cls=PlainUsage,
     epilog=_examples(
         "lddl data sin --out data                           # x.npy, y.npy: 200 noisy points",
         "lddl data sin --grid --n 500 --noise 0 --out data  # val_x.npy, val_y.npy",
@@ -457,9 +464,10 @@ def data_sin(
 
 # --- schema -----------------------------------------------------------------------------------
 @app.command(
+    cls=PlainUsage,
     epilog=_examples(
         "lddl schema > lddl.schema.json",
-    )
+    ),
 )
 @boundary
 def schema() -> None:

@@ -14,7 +14,7 @@ from ..files.weights import load_model
 from ..plotting import fit_figure, loss_figure, save_png
 from ..training.data import prepare
 from ..training.inference import input_width, predict
-from ..training.rundir import GRID_POINTS, fit_figure_arguments, loss_figure_arguments
+from ..training.rundir import GRID_POINTS, fit_figure_arguments, loss_figure_arguments, loss_name
 
 
 def plot_run(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
@@ -26,12 +26,15 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> list[Path]:
         if not (run_dir / name).is_file():
             raise UsageError(f"RUN_DIR: {str(run_dir / name)!r} is missing; is this a run directory?")
     config = load_config(run_dir / "config.yaml")
-    model, _ = load_model(run_dir / "model.npz")
+    model, metadata = load_model(run_dir / "model.npz")
     metrics = read_metrics_csv(run_dir / "metrics.csv")
     # Re-derive the exact training subset and split: the same rng steps as the run (init, subset, split).
     _, _, _, data = prepare(config)
     # Every input is read and checked before anything is written: a bad one leaves the run as it was.
-    loss = loss_figure(**loss_figure_arguments(metrics, f"{config.name}: loss"))
+    run_metrics = metadata.get("metrics") or {}
+    best = run_metrics.get("best_epoch") if run_metrics.get("restored_best") else None
+    best = best if isinstance(best, int) and not isinstance(best, bool) else None
+    loss = loss_figure(**loss_figure_arguments(metrics, f"{config.name}: loss", loss_name(config), best))
     fit = fit_figure_arguments(model, data, f"{config.name}: fit")
     written = [save_png(loss, run_dir / "loss.png")]
     if fit is not None:

@@ -1,4 +1,5 @@
-"""What ``lddl train`` says at the end: the run summary, or the command that resumes an interrupted run."""
+"""What ``lddl train`` says: the resumed epoch, the closing summary, or what an interrupted run wrote
+and the command that resumes it."""
 
 from __future__ import annotations
 
@@ -6,16 +7,28 @@ import shlex
 from pathlib import Path
 
 
+def resuming_line(start_epoch: int, epochs: int) -> str:
+    return f"resuming from epoch {start_epoch} of {epochs}"
+
+
+def model_line(history) -> str:
+    """The numbers of the weights written: the restored best epoch's, or the last epoch's, named."""
+    record = history.model_record
+    if record is None:
+        return "no epoch finished"
+    which = "best, restored" if history.restored_best else "last"
+    val = record.val_loss if history.final_val_loss is None else history.final_val_loss
+    val_text = "" if val is None else f", val loss {val:.6g}"
+    return f"model.npz holds epoch {record.epoch} ({which}): train loss {record.train_loss:.6g}{val_text}"
+
+
 def run_summary(name: str, epochs: int, history) -> list[str]:
-    """The closing lines of a run: epochs, steps and speed, the final losses, the files written."""
-    last = history.records[-1]
+    """The closing lines of a run: epochs, steps and speed, the model's losses, the files written."""
     lines = [
         f"trained {name}: {epochs} epochs, {history.steps} steps in {history.seconds:.2f} s "
         f"({history.steps_per_second:,.0f} steps/s)" + (" (stopped early)" if history.stopped_early else ""),
         f"training step: {history.step_path}",
-        f"final train loss {last.train_loss:.6g}"
-        + ("" if history.final_val_loss is None else f", val loss {history.final_val_loss:.6g}")
-        + ("" if history.best_epoch is None else f" (best epoch {history.best_epoch})"),
+        model_line(history),
     ]
     return (
         lines
@@ -38,10 +51,13 @@ def metrics_table(scores: dict[str, dict[str, float]]) -> list[str]:
 
 
 def interrupted_lines(config: Path, overrides: list[str], out_dir: Path, interrupt) -> list[str]:
-    """Where the checkpoint of an interrupted run went, and the command that resumes it."""
+    """What an interrupted run wrote (its last whole epoch), and the command that resumes it."""
     sets = [part for value in overrides for part in ("--set", value)]
     again = shlex.join(["lddl", "train", str(config), *sets, "--out", str(out_dir)])
+    names = ", ".join(path.name for key, path in interrupt.paths.items() if key != "checkpoint")
+    wrote = f"{names} and " if names else ""
     return [
-        f"interrupted: checkpoint of epoch {interrupt.epoch} written to {interrupt.checkpoint}",
+        f"interrupted: the run of epoch {interrupt.epoch} (the last whole one) written to {out_dir}: "
+        f"{wrote}{Path(interrupt.checkpoint).name}",
         f"resume with: {again} --resume {shlex.quote(str(interrupt.checkpoint))}",
     ]

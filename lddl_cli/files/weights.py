@@ -38,6 +38,7 @@ import numpy as np
 
 from ..errors import ConfigError, LddlError, WeightsError
 from ..nn.state import METADATA_KEY, MemberError, check_archive, read_member
+from .kind import CHECKPOINT, CHECKPOINT_HINT, kind_of_metadata
 
 FORMAT_VERSION = 1
 # Parameters and running statistics are float32/float64; counters (BatchNorm's
@@ -105,6 +106,8 @@ def read_weights(path: str | os.PathLike) -> Weights:
                 problems.append((problem.key, problem.reason))
             except _Problem as problem:
                 problems.append((problem.key or key, problem.message))
+        if kind_of_metadata(metadata) == CHECKPOINT:
+            fail("", CHECKPOINT_HINT)
         if problems:
             raise WeightsFileError(path, problems)
     if metadata is None:
@@ -204,6 +207,8 @@ def _parse_metadata(array: np.ndarray) -> dict:
         raise _Problem(f"invalid JSON ({_describe(error)})") from None
     if not isinstance(metadata, dict):
         raise _Problem(f"expected a JSON object, got {type(metadata).__name__}")
+    if kind_of_metadata(metadata) == CHECKPOINT:
+        return metadata  # read_weights refuses it with one line naming what to use instead
     version = metadata.get("format")
     if type(version) is not int or version != FORMAT_VERSION:
         raise _Problem(

@@ -5,6 +5,8 @@ Owns: how a figure looks and its size. Takes arrays and titles, never a config, 
 run directory. May import: ``lddl_cli.nn`` (for the atomic write) and matplotlib; nothing else of lddl.
 """
 
-from .figures import DPI, HEIGHT, WIDTH, fit_figure, loss_figure, png_bytes, save_png
+from .figures import DPI, HEIGHT, WIDTH, png_bytes, save_png
+from .fit import fit_figure
+from .loss import loss_figure
 
 __all__ = ["DPI", "HEIGHT", "WIDTH", "fit_figure", "loss_figure", "png_bytes", "save_png"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import _figure
+from .figures import fit_margins, new_figure
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
@@ -18,7 +18,7 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) ->
 
 def confusion_figure(matrix: np.ndarray, names: list, title: str = "confusion matrix") -> Figure:
     """Counts per (true, predicted) class, each cell labelled with its count."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     ax.imshow(matrix, cmap="Blues")
     ticks = np.arange(len(names))
     ax.set_xticks(ticks, [str(n) for n in names])
@@ -29,6 +29,7 @@ def confusion_figure(matrix: np.ndarray, names: list, title: str = "confusion ma
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", color="white" if count > top / 2 else "black")
     ax.set_title(title)
+    fit_margins(fig, ax)
     return fig
 
 
@@ -36,7 +37,7 @@ def pred_vs_true_figure(
     y: np.ndarray, pred: np.ndarray, names: list, title: str = "predicted vs true"
 ) -> Figure:
     """One point per row and output, with the line y = x."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     y = np.asarray(y, dtype=float).reshape(len(y), -1)
     pred = np.asarray(pred, dtype=float).reshape(len(y), -1)
     for j in range(y.shape[1]):
@@ -48,4 +49,5 @@ def pred_vs_true_figure(
     if y.shape[1] > 1:
         ax.legend()
     ax.set_title(title)
+    fit_margins(fig, ax)
     return fig

@@ -40,6 +40,7 @@ class TrainData:
     features: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     classes: list | None = None
+    val_held_out: bool = False  # the validation rows are a held-out fraction of the data, not a grid
 
 
 def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
@@ -64,7 +65,8 @@ def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
         else:
             train_index, val_index = nn.train_val_split(len(x), config.data.val_fraction, rng)
         x, y, val_x, val_y = x[train_index], y[train_index], x[val_index], y[val_index]
-    return TrainData(x, y, val_x, val_y, test_x, test_y)
+    held_out = dataset.val_x is None and val_x is not None
+    return TrainData(x, y, val_x, val_y, test_x, test_y, val_held_out=held_out)
 
 
 def _locator(config, key: str):

@@ -31,6 +31,20 @@ def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
         raise DataError(f"input must have shape (N, {width}) for this model; got {x.shape}")
     x = x.astype(dtype, copy=False)
     model.eval()
-    if len(x) <= batch_size:
-        return model(x).copy()
-    return np.concatenate([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+    with np.errstate(all="ignore"):  # an overflow shows as inf/nan in the result, for the caller to judge
+        if len(x) <= batch_size:
+            return model(x).copy()
+        return np.concatenate([model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def check_finite_predictions(y: np.ndarray, x: np.ndarray, source: str) -> None:
+    """DataError naming the first input row whose prediction is NaN or infinite."""
+    finite = np.isfinite(y.reshape(len(y), -1)).all(axis=1)
+    if finite.all():
+        return
+    row = int(np.argmin(finite))
+    shown = " ".join(f"{v:.6g}" for v in np.asarray(x).reshape(len(x), -1)[row])
+    raise DataError(
+        f"{source}: the prediction for input row {row + 1} (x = {shown}) is not finite "
+        f"({int((~finite).sum())} of {len(y)} rows): the model's output overflows {y.dtype} there"
+    )

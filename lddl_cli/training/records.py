@@ -42,14 +42,30 @@ class History:
     best_epoch: int | None = None
     stopped_early: bool = False
     restored_best: bool = False
+    interrupted: bool = False
     final_val_loss: float | None = None
     scores: dict = field(default_factory=dict)  # {"train" | "val" | "test": {metric: value}} at the end
     paths: dict[str, Path] = field(default_factory=dict)
     step_path: str = "eager"  # "compiled", or "eager (<why>)": which training step ran
 
     @property
+    def model_epoch(self) -> int | None:
+        """The epoch whose weights the model holds: the restored best one, else the last (None: none)."""
+        if self.restored_best and self.best_epoch is not None:
+            return self.best_epoch
+        return self.records[-1].epoch if self.records else None
+
+    @property
+    def model_record(self) -> EpochRecord | None:
+        """The EpochRecord of ``model_epoch``: the numbers that describe the weights written."""
+        epoch = self.model_epoch
+        return next((r for r in reversed(self.records) if r.epoch == epoch), None)
+
+    @property
     def final_train_loss(self) -> float | None:
-        return self.records[-1].train_loss if self.records else None
+        """The training loss of the epoch whose weights the model holds (``model_epoch``)."""
+        record = self.model_record
+        return record.train_loss if record is not None else None
 
     @property
     def steps_per_second(self) -> float:

@@ -2,6 +2,11 @@
 
 ``train(config, out_dir)`` is the library's one-call entry; ``fit_and_write(trainer, out_dir)`` runs
 a trainer the caller has set up (callbacks, a resumed checkpoint), as ``lddl train`` does.
+
+The files of a run are written into a hidden staging folder and swapped in whole (``staging``):
+when training ends, when it is interrupted (Ctrl-C: the last whole epoch) and when it diverged
+(the last finite state). Only the periodic checkpoints (``train.checkpoint_every``) go straight
+into the run directory, so that a run killed outright can still be resumed.
 """
 
 from __future__ import annotations
@@ -11,24 +16,23 @@ import signal
 import threading
 from pathlib import Path
 
-import numpy as np
-
-from .. import nn
 from ..errors import TrainingError
 from ..files.checkpoint import write_checkpoint
 from .checkpointer import Checkpointer
 from .records import History
-from .rundir import write_run
+from .rundir import outputs_finite, write_run
+from .staging import discard, staging_dir, swap_in
 from .trainer import Trainer
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training, after the resumable checkpoint of the last whole epoch was written."""
+    """Ctrl-C during training, after the run directory of the last whole epoch was written."""
 
-    def __init__(self, checkpoint: Path | None, epoch: int) -> None:
+    def __init__(self, checkpoint: Path | None, epoch: int, paths: dict[str, Path] | None = None) -> None:
         super().__init__(str(checkpoint))
         self.checkpoint = checkpoint
         self.epoch = epoch
+        self.paths = dict(paths or {})
 
 
 @contextlib.contextmanager
@@ -48,33 +52,58 @@ def fit_and_write(trainer: Trainer, out_dir: str | Path) -> History:
     """Run ``trainer`` to the end and write the run directory; see ``train``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)  # fail before training, not after it
-    checkpoint_path = out_dir / "checkpoint.npz"
-    trainer.callbacks.insert(0, Checkpointer(trainer, checkpoint_path))
+    trainer.callbacks.insert(0, Checkpointer(trainer, out_dir / "checkpoint.npz"))
+    staging = staging_dir(out_dir)
+    try:
+        return _fit(trainer, out_dir, staging)
+    finally:
+        discard(staging)  # gone already once swapped in
+
+
+def _fit(trainer: Trainer, out_dir: Path, staging: Path) -> History:
     try:
         history = trainer.fit()
         for callback in trainer.callbacks:
             if hasattr(callback, "on_fit_end"):
                 callback.on_fit_end(history)
-        history.paths = write_run(trainer, history, out_dir)
-        history.paths["checkpoint"] = write_checkpoint(checkpoint_path, trainer.state_dict())
+        paths = write_run(trainer, history, staging)
+        paths["checkpoint"] = write_checkpoint(staging / "checkpoint.npz", trainer.state_dict())
+        history.paths = swap_in(staging, out_dir, paths)
     except KeyboardInterrupt:
         # The state is the one of the last epoch end, consistent even if Ctrl-C struck mid-step
         # (or while the run directory was being written). A second Ctrl-C does not abort this write.
         with sigint_ignored():
-            write_checkpoint(checkpoint_path, trainer.state_dict())
-        raise TrainingInterrupted(checkpoint_path, trainer.snapshot["epoch"]) from None
-    except TrainingError:
+            history = trainer.restore_snapshot()
+            paths = write_run(trainer, history, staging)
+            paths["checkpoint"] = write_checkpoint(staging / "checkpoint.npz", trainer.state_dict())
+            paths = swap_in(staging, out_dir, paths)
+        raise TrainingInterrupted(paths["checkpoint"], trainer.snapshot["epoch"], paths) from None
+    except TrainingError as error:
         trainer.history.seconds = trainer.elapsed
         trainer.restore_last_good()
-        try:
-            with np.errstate(all="ignore"):  # plots of huge-but-finite weights may overflow
-                write_run(trainer, trainer.history, out_dir)
-        except nn.state.StateError:  # e.g. non-finite running statistics: keep nothing rather than NaN
-            pass
+        note = ""
+        if not trainer.rollback and not outputs_finite(trainer.model, trainer.data):
+            # Finite but huge weights whose outputs overflow: take those of the last epoch end.
+            trainer.rollback = True
+            trainer.restore_last_good()
+            kept = f"the weights of epoch {trainer.epoch}" if trainer.epoch else "the initial weights"
+            note = f"; model.npz holds {kept}: those before the failing update give non-finite outputs"
+        paths = swap_in(staging, out_dir, write_run(trainer, trainer.history, staging))
+        if "model" not in paths:
+            raise TrainingError(f"{error}\n{NOT_WRITTEN}") from None
+        if note:
+            raise TrainingError(str(error).replace(". Hint:", f"{note}. Hint:", 1)) from None
         raise
+    if "model" not in history.paths:
+        raise TrainingError(f"training ended with weights whose outputs are not finite; {NOT_WRITTEN}")
     for callback in trainer.callbacks:
         callback.on_train_end(history)
     return history
+
+
+NOT_WRITTEN = (
+    "model.npz and fit.png were not written: the weights give non-finite outputs on the training data"
+)
 
 
 def train(config, out_dir: str | Path, callbacks=()) -> History:

@@ -300,6 +300,20 @@ class Trainer:
         np.copyto(self.good_weights, self.flat.data)
         self.snapshot = self._take_snapshot()
 
+    def restore_snapshot(self) -> History:
+        """After Ctrl-C (which may strike mid-step): the model as of the last epoch end, and the
+        History up to that epoch, marked interrupted."""
+        snapshot = self.snapshot
+        self.model.load_state_dict(snapshot["model"])
+        return History(
+            records=self.history.records[: snapshot["records"]],
+            steps=snapshot["steps"],
+            seconds=snapshot["elapsed"],
+            best_epoch=snapshot["best_epoch"],
+            stopped_early=snapshot["stopped_early"],
+            interrupted=True,
+        )
+
     def resume(self, path) -> None:
         """Continue from a ``checkpoint.npz``; WeightsError (``PATH: --resume: ...``) if it cannot."""
         state = read_checkpoint(path)

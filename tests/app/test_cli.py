@@ -81,7 +81,7 @@ def test_no_arguments_shows_help(runner):
     ("args", "line"),
     [
         (["predict", "--bogus"], "lddl predict: No such option: --bogus; see 'lddl predict --help'"),
-        (["train"], "lddl train: Missing argument 'config'; see 'lddl train --help'"),
+        (["train"], "lddl train: Missing argument 'CONFIG'; see 'lddl train --help'"),
         (["frobnicate"], "lddl: No such command 'frobnicate'; see 'lddl --help'"),
         (
             ["predict", "--weights", "w.npz", "--x", "abc"],
@@ -198,7 +198,7 @@ def test_train_writes_the_run_directory(project, runner):
     assert "Linear(1, 8)" in out and "trainable parameters" in out  # summary table
     assert "epoch 1/6" in out and "epoch 6/6" in out  # plain progress lines (stdout is not a terminal)
     assert ESC not in out
-    assert "final train loss" in out and "val loss" in out and "steps/s" in out
+    assert "model.npz holds epoch 6 (last): train loss" in out and "val loss" in out and "steps/s" in out
     for name in RUN_FILES:
         assert f"wrote {Path('out') / 'run' / name}" in out
     assert png_size(run / "fit.png") == png_size(run / "loss.png") == (800, 500)
@@ -261,7 +261,7 @@ def test_train_diverging_exits_1_and_keeps_finite_weights(project, runner):
 def test_train_resume_option(project, runner):
     invoke(runner, "train", "small.yaml", "--out", "run", "-q", "--set", "train.epochs=2")
     out = invoke(runner, "train", "small.yaml", "--out", "run", "-q", "--resume", "run/checkpoint.npz").stdout
-    assert out.startswith("trained small: 6 epochs")
+    assert out.startswith("resuming from epoch 2 of 6\ntrained small: 6 epochs"), out
     assert len((project / "run" / "metrics.csv").read_text().splitlines()) == 7
     refused = invoke(
         runner, "train", "small.yaml", "--set", "seed=1", "--resume", "run/checkpoint.npz", code=2
@@ -573,3 +573,17 @@ def test_boundary_passes_lddl_error_lines_and_code(runner, monkeypatch):
     with pytest.raises(cli.typer.Exit) as exit_info:
         command()
     assert exit_info.value.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (["train"], "Usage: lddl train [OPTIONS] CONFIG"),
+        (["check"], "Usage: lddl check [OPTIONS] CONFIG"),
+        (["summary"], "Usage: lddl summary [OPTIONS] CONFIG|WEIGHTS"),
+        (["plot"], "Usage: lddl plot [OPTIONS] [RUN_DIR]"),
+    ],
+)
+def test_usage_lines_name_arguments_in_capitals_without_braces(runner, command, usage):
+    out = invoke(runner, *command, "--help").stdout
+    assert out.splitlines()[0] == usage, out

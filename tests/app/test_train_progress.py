@@ -76,7 +76,7 @@ def test_rich_progress_shows_the_last_epoch_of_an_early_stop():
     stream = io.StringIO()
     progress = RichProgress(Console(file=stream, force_terminal=True, width=120))
     drive(progress, 1000, stop_at=437)  # epochs come faster than the refresh limit: most are not drawn
-    assert progress.progress is None and "epoch 437/1000" in stream.getvalue()
+    assert progress.progress is None and "epoch  437/1000" in stream.getvalue()  # padded to 4 digits
 
 
 def test_rich_progress_close_is_idempotent():
@@ -101,3 +101,24 @@ def test_rich_progress_with_no_color_has_no_color_codes():
     console = Console(file=stream, force_terminal=True, no_color=True, width=120)
     drive(RichProgress(console), 5)
     assert "\x1b[3" not in stream.getvalue()  # no foreground colour escapes (cursor control is fine)
+
+
+def test_plain_progress_also_prints_every_few_seconds_through_the_real_command(tmp_path, monkeypatch):
+    """A long run without a terminal prints a line every PLAIN_SECONDS even between tenths of it
+    (planted: the interval set to 0 s, so every epoch of a short run is due); the control keeps ~10 lines."""
+    from runs_helpers import make_project
+    from typer.testing import CliRunner
+
+    from lddl_cli import cli
+    from lddl_cli.training import progress
+
+    make_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "small.yaml", "--set", "train.epochs=300"]
+    control = CliRunner().invoke(cli.app, [*args, "--out", "control"])
+    assert control.exit_code == 0, control.output
+    assert len([x for x in control.stdout.splitlines() if x.startswith("epoch ")]) == PLAIN_LINES + 1
+    monkeypatch.setattr(progress, "PLAIN_SECONDS", 0.0)
+    timed = CliRunner().invoke(cli.app, [*args, "--out", "timed"])
+    assert timed.exit_code == 0, timed.output
+    assert len([x for x in timed.stdout.splitlines() if x.startswith("epoch ")]) == 300

@@ -466,6 +466,16 @@ RUNS = [
         (r"valid\.yaml: exists and is not a folder",),
     ),
     Entry(
+        "train-out-holds-a-run",
+        ("train", "valid.yaml", "--out", "runs/catalogue", "--quiet"),
+        (r"runs/catalogue: already holds a run; give --overwrite to replace it, or another --out$",),
+    ),
+    Entry(
+        "train-out-is-the-current-folder",
+        ("train", "valid.yaml", "--out", ".", "--quiet"),
+        (r"\.: the run directory is replaced whole; give a folder of its own with --out$",),
+    ),
+    Entry(
         "summary-data-file",
         ("summary", "data/x.npy"),
         (r"data/x\.npy: a data file; summary takes a YAML config",),
@@ -482,7 +492,41 @@ RUNS = [
     ),
 ]
 
-ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS + RUNS
+CHECKPOINT_HINT = r"this is a checkpoint; use model\.npz from the same folder, or lddl train --resume$"
+WEIGHTS_HINT = r"this is a weights file \(model\.npz\); lddl predict --weights, lddl summary and lddl plot"
+# An lddl file of the wrong kind: a checkpoint where weights are wanted, weights where a config is.
+WRONG_KIND = (
+    [
+        Entry(
+            f"checkpoint-as-weights-{command}",
+            tuple("runs/valid/checkpoint.npz" if arg == "{w}" else arg for arg in template),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        )
+        for command, template in WEIGHTS_COMMANDS.items()
+    ]
+    + [
+        Entry(
+            f"{command}-given-weights",
+            (command, "runs/valid/model.npz"),
+            (r"runs/valid/model\.npz: " + WEIGHTS_HINT,),
+        )
+        for command in ("check", "train")
+    ]
+    + [
+        Entry(
+            "check-given-checkpoint",
+            ("check", "runs/valid/checkpoint.npz"),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        ),
+        Entry(
+            "train-given-checkpoint",
+            ("train", "runs/valid/checkpoint.npz", "--out", "out/run"),
+            (r"runs/valid/checkpoint\.npz: " + CHECKPOINT_HINT,),
+        ),
+    ]
+)
+
+ENTRIES = CONFIG + DATA + WEIGHTS + CHECKPOINTS + RUNS + WRONG_KIND
 
 # Entries also run through the installed ``lddl`` executable in a subprocess.
 SUBPROCESS = [

@@ -188,7 +188,18 @@ def test_a_damaged_checkpoint_is_refused_with_one_line_and_nothing_written(train
 def test_the_undamaged_checkpoint_resumes(trained):
     """The control for the tampering above: the same checkpoint, rewritten unchanged, resumes."""
     tamper(trained / "run" / "checkpoint.npz", trained / "same.npz", lambda s, m: None)
-    lddl("train", "config.yaml", "--out", "run", "-q", "--resume", "same.npz", cwd=trained, check_code=0)
+    lddl(
+        "train",
+        "config.yaml",
+        "--out",
+        "run",
+        "--overwrite",
+        "-q",
+        "--resume",
+        "same.npz",
+        cwd=trained,
+        check_code=0,
+    )
     assert metadata(trained / "run" / "checkpoint.npz")["epoch"] == 6
     assert arrays(trained / "run" / "model.npz")
 

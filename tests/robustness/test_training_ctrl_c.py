@@ -114,7 +114,11 @@ def test_ctrl_c_closes_the_display_writes_a_checkpoint_prints_the_resume_command
     lines = stderr.splitlines()
     assert len(lines) == 2, stderr  # no traceback, no warning
     epoch = int(
-        re.fullmatch(r"interrupted: checkpoint of epoch (\d+) written to run/checkpoint\.npz", lines[0])[1]
+        re.fullmatch(
+            r"interrupted: the run of epoch (\d+) \(the last whole one\) written to run: model\.npz, "
+            r"config\.yaml, metrics\.csv, loss\.png, fit\.png and checkpoint\.npz",
+            lines[0],
+        )[1]
     )
     expected = f"lddl train config.yaml --set train.epochs={EPOCHS} --out run --resume run/checkpoint.npz"
     assert lines[1] == f"resume with: {expected}"
@@ -132,6 +136,13 @@ def test_ctrl_c_closes_the_display_writes_a_checkpoint_prints_the_resume_command
     assert meta["kind"] == "checkpoint" and meta["epoch"] == epoch >= 1 and meta["batch"] == 0
     assert non_finite_keys(state) == []
     assert not list((tmp_path / "run").glob(".*.tmp"))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no staging left
+    # The interrupted run is a whole run of its last epoch: every command that reads one takes it.
+    assert metadata_of(tmp_path / "run" / "model.npz")["metrics"]["epochs"] == epoch
+    assert len(loss_history(tmp_path / "run" / "metrics.csv")["train_loss"]) == epoch
+    lddl("predict", "--weights", "run/model.npz", "--x", "0.5", cwd=tmp_path, check_code=0)
+    lddl("summary", "run/model.npz", cwd=tmp_path, check_code=0)
+    lddl("plot", "run", cwd=tmp_path, check_code=0)
 
     # The printed command, as a user would paste it, finishing 2 epochs after the interruption.
     again = shlex.split(lines[1].removeprefix("resume with: "))
@@ -148,6 +159,10 @@ def test_ctrl_c_closes_the_display_writes_a_checkpoint_prints_the_resume_command
         loss_history(tmp_path / "straight" / "metrics.csv"),
     )
     assert all(np.array_equal(resumed[k], straight[k]) for k in straight)
+
+
+def metadata_of(path: Path) -> dict:
+    return load_state(path)[1]
 
 
 class InterruptAfterTraining(Callback):
