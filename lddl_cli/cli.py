@@ -391,6 +391,57 @@ def data_sin(
         typer.echo(f"wrote {path}")
 
 
+# --- sweep ------------------------------------------------------------------------------------
+@app.command(
+    epilog=_examples(
+        "lddl sweep configs/sweep.yaml",
+        "lddl sweep configs/sweep.yaml --trials 40 --workers 2",
+        "lddl sweep configs/sweep.yaml --storage postgresql://lddl@db:5432/lddl --study sine",
+        "lddl sweep configs/sweep.yaml --show",
+    )
+)
+@boundary
+def sweep(
+    config: Annotated[Path, typer.Argument(help="A YAML config with a sweep: section.")],
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="Done trials to reach (default: sweep.trials).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes on the study.")] = 1,
+    storage: Annotated[
+        str | None, typer.Option("--storage", help="Study storage URL (default: OUT/study.db, SQLite).")
+    ] = None,
+    study: Annotated[
+        str | None, typer.Option("--study", help="Study name (default: the config's name).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: runs/<name>-sweep).")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the study's trials from its storage and exit.")
+    ] = False,
+) -> None:
+    """Search the config's sweep: parameters with Optuna; write trials.csv, best.yaml, best/ and plots.
+
+    Ctrl-C keeps the study: the same command continues it. Run it on many machines with one
+    --storage and --study to share one search.
+    """
+    from .sweep import search
+
+    console = _console()
+    if show:
+        search.show(config, console, storage=storage, study=study, out=out)
+        return
+    try:
+        paths = search.run_sweep(
+            config, console, trials=trials, workers=workers, storage=storage, study=study, out=out
+        )
+    except search.SweepInterrupted:
+        _stderr("interrupted; the study is kept: run the same command again to continue it")
+        raise typer.Exit(130) from None
+    for path in paths.values():
+        console.print(f"wrote {path}", soft_wrap=True, markup=False, highlight=False)
+
+
 # --- schema -----------------------------------------------------------------------------------
 @app.command(
     epilog=_examples(

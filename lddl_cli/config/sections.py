@@ -30,6 +30,7 @@ from .specs import (
     SGDSpec,
     check_bias_init,
 )
+from .sweep import SweepConfig
 
 
 class DataConfig(BaseModel):
@@ -113,6 +114,7 @@ class Config(BaseModel):
     optimizer: OptimizerSpec = SGDSpec()
     scheduler: SchedulerSpec | None = None
     train: TrainConfig
+    sweep: SweepConfig | None = None  # read by `lddl sweep` only; a training run ignores it
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str | None = PrivateAttr(default=None)
@@ -145,6 +147,8 @@ class Config(BaseModel):
     def resolved(self) -> dict:
         """The fully resolved config as plain data: defaults filled, model as explicit layers."""
         data = self.model_dump(mode="python")
+        if data.get("sweep") is None:  # absent, not null: a config without a sweep resolves as before
+            data.pop("sweep", None)
         data["model"] = {"layers": resolve_layers(self)}
         return data
 

@@ -39,10 +39,11 @@ def split_data(dataset, config, rng: np.random.Generator) -> TrainData:
     return TrainData(x, y, val_x, val_y)
 
 
-def prepare(config):
-    """(rng, resolved layers, model, data): steps 1 to 3 of the rng order."""
+def prepare(config, load=None):
+    """(rng, resolved layers, model, data): steps 1 to 3 of the rng order. ``load(config)`` reads
+    the data set (default ``load_dataset``; a sweep passes a ``DatasetCache``: no rng is drawn there)."""
     rng = np.random.default_rng(config.seed)
     layers = resolve_layers(config)
     model = build_model(layers, config.dtype, rng)
-    data = split_data(load_dataset(config), config, rng)
+    data = split_data((load or load_dataset)(config), config, rng)
     return rng, layers, model, data
