@@ -168,9 +168,8 @@ def training_loop_seconds(overrides: list[str]) -> tuple[float, int]:
     (``Trainer.train_epoch``: batches of forward, loss, backward, finiteness check, step,
     zero_grad). No validation, no metrics, no files, no plots, no interpreter start-up.
     """
-    from lddl_cli.training.trainer import Trainer
-
     from lddl_cli.config import load_config
+    from lddl_cli.training.trainer import Trainer
 
     cwd = os.getcwd()
     os.chdir(ROOT)  # the config's data paths are relative to the project root

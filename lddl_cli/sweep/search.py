@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from . import space
+from .extra import require_optuna
 from .outputs import trial_rows, write_outputs
 from .storage import default_storage, stored_file
 from .table import TrialDisplay, trials_table
@@ -36,7 +37,8 @@ def run_sweep(config: Path, console, *, trials=None, workers=1, storage=None, st
 
     if workers < 1:
         raise UsageError(f"--workers: must be >= 1; got {workers}")
-    source = load_sweep(config)  # every config problem before any file or database is touched
+    require_optuna()  # a missing extra, then every config problem, before any file is touched
+    source = load_sweep(config)
     check_metric(source.config)
     plan, out_dir = make_plan(config, trials, workers, storage, study, out, source.config.name, source.sweep)
     local = stored_file(plan.storage)

@@ -26,7 +26,7 @@ def start_workers(plan: Plan, count: int) -> list[subprocess.Popen]:
 def fail_trials_of(optuna, study, pid: int) -> None:
     """Mark failed the trials still running in the dead worker ``pid``."""
     name = worker_id(pid)
-    storage = study._storage  # noqa: SLF001: Optuna has no public call to fail another process's trial
+    storage = study._storage  # Optuna has no public call to fail another process's trial
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         if trial.user_attrs.get("worker") == name:
             storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
