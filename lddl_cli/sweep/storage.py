@@ -56,16 +56,34 @@ def open_storage(optuna, url: str):
     try:
         with _creation_lock(target), warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 target,
                 engine_kwargs=_engine_arguments(target),
                 heartbeat_interval=HEARTBEAT_SECONDS,
                 grace_period=GRACE_SECONDS,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),
             )
+        if target.startswith("sqlite"):
+            _write_ahead(storage.engine)
+        return storage
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())[:300]
         raise UsageError(f"--storage {url}: cannot open the study storage: {reason}") from None
+
+
+def _write_ahead(engine) -> None:
+    """SQLite in WAL mode, synced at checkpoints: a commit survives a killed process (not a power
+    cut) and costs no fsync, which made up most of a short trial's bookkeeping (~5 ms a write)."""
+    import sqlalchemy
+
+    def on_connect(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()  # connections opened so far would keep the default settings
+    sqlalchemy.event.listen(engine, "connect", on_connect)
 
 
 def _engine_arguments(url: str) -> dict:
