@@ -117,7 +117,7 @@ def workers_round(config: Path, folder: Path, trials: int, workers: int) -> floa
 def run(settings: Settings) -> CaseResult:
     # Trials of the length a user runs (configs/sin.yaml trains 1000 epochs): a trial's bookkeeping
     # (about 15 ms on an SQLite file) is then a small part of it, as in a real sweep.
-    trials, epochs = (4, 200) if settings.quick else (8, 500)
+    trials, epochs = (4, 200) if settings.quick else (12, 500)
     rounds = 1 if settings.quick else min(settings.repeats, 3)
     per_minute: dict[str, list[float]] = {"lddl": [], "sklearn": [], "one": [], "two": []}
     overheads: list[float] = []

@@ -23,7 +23,7 @@ from .objective import Objective, TrialFailed
 from .storage import open_storage
 from .study import counts, make_sampler, open_study, worker_seed
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)

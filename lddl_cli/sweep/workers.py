@@ -4,23 +4,26 @@ once, so the others run them again instead of waiting for a heartbeat the journa
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 
 from .worker import Plan, worker_id
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.1
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def start_workers(plan: Plan, count: int) -> list[subprocess.Popen]:
+    """``count`` worker processes, each with one BLAS thread (unless the user set a count): one core
+    per worker, rather than every worker's BLAS threads contending for the same cores."""
     command = [sys.executable, "-m", "lddl_cli.sweep.worker"]
-    return [
-        subprocess.Popen(
-            [*command, Plan(**{**plan.__dict__, "index": index}).to_json()], stdin=subprocess.DEVNULL
-        )
-        for index in range(count)
-    ]
+    env = dict(os.environ)
+    for name in BLAS_THREADS:
+        env.setdefault(name, "1")
+    plans = [Plan(**{**plan.__dict__, "index": index}).to_json() for index in range(count)]
+    return [subprocess.Popen([*command, text], stdin=subprocess.DEVNULL, env=env) for text in plans]
 
 
 def fail_trials_of(optuna, study, pid: int) -> None:
