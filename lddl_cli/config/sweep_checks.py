@@ -1,24 +1,24 @@
-"""A config with a ``sweep:`` section, read for ``lddl sweep``: the base config as plain data, and
-every value a trial may draw checked against the schema, as ``--set`` would check it.
+"""Every value a trial of a ``sweep:`` may draw, checked against the schema as ``--set`` would
+check it, and ``SweepSource``: the base config a trial starts from.
 
-``load_sweep(path, overrides)`` returns a ``SweepSource``; its ``trial_config(values)`` is the
-config of one trial (the base with the drawn values set and the ``sweep:`` section left out).
+The checks run with every config's validation (``loader.validate_config``), so ``lddl check`` and
+``lddl train`` see a broken sweep too. ``validate`` is ``loader.validate_config``, passed in
+because the loader calls these checks.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import ConfigError, Problem
-from .loader import normalize, validate_config
 from .locator import Locator
 from .overrides import apply_override
 from .sections import Config
 from .wording import show
-from .yaml_loader import YamlDocument, load_yaml_file
+from .yaml_loader import YamlDocument
 
 
 @dataclass
@@ -27,6 +27,7 @@ class SweepSource:
 
     config: Config
     base: dict
+    validate: Callable
 
     @property
     def sweep(self):
@@ -36,9 +37,7 @@ class SweepSource:
         """The base data with ``values`` ({dotted key: value}) set, and the problems setting them."""
         data = copy.deepcopy(self.base)
         locator = Locator(YamlDocument(data=data, file=None))
-        problems = [
-            apply_override(data, f"{key}={json.dumps(value)}", locator) for key, value in values.items()
-        ]
+        problems = [apply_override(data, f"{k}={json.dumps(v)}", locator) for k, v in values.items()]
         return data, [p for p in problems if p is not None]
 
     def trial_config(self, values: dict) -> Config:
@@ -46,47 +45,40 @@ class SweepSource:
         data, problems = self.trial_data(values)
         if problems:
             raise ConfigError(problems)
-        config = validate_config(YamlDocument(data=data, file=None))
+        config = self.validate(YamlDocument(data=data, file=None))
         config._source_dir = self.config.source_dir
         return config
 
 
-def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> SweepSource:
-    """Read and validate a config for ``lddl sweep``; ConfigError lists every problem, located."""
-    document = load_yaml_file(path)
-    config = validate_config(document, overrides, source_dir=Path(path).resolve().parent)
-    if config.sweep is None:
-        raise ConfigError(
-            [Problem(document.file, None, None, "sweep", "no sweep: section to search; add one")]
-        )
-    base = normalize(document.data)
-    scratch = Locator(YamlDocument(data=base, file=None))
-    for override in overrides:
-        apply_override(base, override, scratch)  # valid: validate_config accepted them
-    base.pop("sweep", None)
-    source = SweepSource(config, normalize(base))
-    problems = [p for key in config.sweep.parameters for p in _check_parameter(source, key)]
-    if problems:
-        raise ConfigError(problems)
-    return source
+def trial_base(config: Config, data: dict) -> dict:
+    """The config data a trial starts from: everything but the ``sweep:`` section, with each
+    section left out filled with its defaults, so that ``optimizer.lr`` can be searched in a config
+    that relies on the default optimizer (the model stays in its written form)."""
+    base = {key: value for key, value in data.items() if key != "sweep"}
+    for key, value in config.model_dump(mode="python").items():
+        if key not in base and key not in ("model", "sweep") and value is not None:
+            base[key] = value
+    return base
 
 
-def _check_parameter(source: SweepSource, key: str) -> list[Problem]:
-    """Each value that stands for the parameter's space (bounds, categories) validated as a trial's."""
-    parameter = source.sweep.parameters[key]
-    where = ("sweep", "parameters", key)
+def sweep_problems(config: Config, base: dict, locator: Locator, validate: Callable) -> list[Problem]:
+    """For each parameter, the first value standing for its space (bounds, categories) that the
+    config refuses, located at the parameter."""
+    source = SweepSource(config, base, validate)
     found: list[Problem] = []
-    for value in parameter.corners():
-        try:
-            source.trial_config({key: value})
-        except ConfigError as error:
-            for problem in error.problems:
-                label = problem.key.removeprefix("--set ")
-                message = (
-                    f"a trial may draw {show(value)}, which the config refuses: {label}: {problem.message}"
-                )
-                if problem.message.startswith("unknown key"):
-                    message = f"{label}: {problem.message}"
-                found.append(source.config.problem(where, message))
-            break  # one refused value is enough to show what is wrong
+    for key, parameter in config.sweep.parameters.items():
+        for value in parameter.corners():
+            try:
+                source.trial_config({key: value})
+            except ConfigError as error:
+                found += [_located(locator, key, value, problem) for problem in error.problems]
+                break  # one refused value is enough to show what is wrong
     return found
+
+
+def _located(locator: Locator, key: str, value, problem: Problem) -> Problem:
+    label = problem.key.removeprefix("--set ")
+    message = f"a trial may draw {show(value)}, which the config refuses: {label}: {problem.message}"
+    if problem.message.startswith("unknown key"):
+        message = f"{label}: {problem.message}"
+    return locator.problem(("sweep", "parameters", key), message)

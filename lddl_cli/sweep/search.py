@@ -32,7 +32,7 @@ def make_plan(config: Path, trials, workers: int, storage, study, out: Path | No
 
 def run_sweep(config: Path, console, *, trials=None, workers=1, storage=None, study=None, out=None) -> dict:
     """Run the sweep of ``config``; the paths written."""
-    from ..config.sweep_checks import load_sweep
+    from ..config.sweep_loader import load_sweep
     from .metric import check_metric
 
     if workers < 1:
@@ -44,30 +44,33 @@ def run_sweep(config: Path, console, *, trials=None, workers=1, storage=None, st
     local = stored_file(plan.storage)
     if local is not None:
         local.parent.mkdir(parents=True, exist_ok=True)
-    optuna, source, opened = join(plan)
-    sweep = source.sweep
-    display = TrialDisplay(
-        console, sweep.parameters, sweep.metric, sweep.goal, f"{source.config.name}: sweep"
-    )
-    refresh = lambda study, *_: display.update(trial_rows(study, sweep.parameters))  # noqa: E731
     try:
-        with display:
-            refresh(opened)
-            if workers == 1:
-                objective = Objective(optuna, source, worker_id(os.getpid()))
-                work(optuna, opened, objective, plan.trials, refresh)
-            else:
-                codes = watch(optuna, opened, start_workers(plan, workers), refresh)
-                if all(code != 0 for code in codes):
-                    raise UsageError(f"every worker failed (exit codes {codes}); see the lines above")
+        return _search(plan, workers, out_dir, console)
     except KeyboardInterrupt:
         raise SweepInterrupted() from None
+
+
+def _search(plan: Plan, workers: int, out_dir: Path, console) -> dict:
+    optuna, source, opened = join(plan)
+    sweep = source.sweep
+    title = f"{source.config.name}: sweep"
+    display = TrialDisplay(console, sweep.parameters, sweep.metric, sweep.goal, title)
+    refresh = lambda study, *_: display.update(trial_rows(study, sweep.parameters))  # noqa: E731
+    with display:
+        refresh(opened)
+        if workers == 1:
+            objective = Objective(optuna, source, worker_id(os.getpid()))
+            work(optuna, opened, objective, plan.trials, refresh, heartbeats="://" in plan.storage)
+        else:
+            codes = watch(optuna, opened, start_workers(plan, workers), refresh)
+            if all(code != 0 for code in codes):
+                raise UsageError(f"every worker failed (exit codes {codes}); see the lines above")
     return write_outputs(optuna, opened, source, out_dir)
 
 
 def show(config: Path, console, *, storage=None, study=None, out=None) -> None:
     """Print the table of the study ``config`` (or --storage/--study) names, from its storage."""
-    from ..config.sweep_checks import load_sweep
+    from ..config.sweep_loader import load_sweep
 
     source = load_sweep(config)
     plan, _ = make_plan(config, None, 1, storage, study, out, source.config.name, source.sweep)

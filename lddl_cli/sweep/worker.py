@@ -15,7 +15,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 
-from ..config.sweep_checks import load_sweep
+from ..config.sweep_loader import load_sweep
 from ..errors import LddlError
 from .extra import require_optuna
 from .metric import check_metric
@@ -60,16 +60,16 @@ def worker_id(pid: int) -> str:
     return f"{socket.gethostname()}:{pid}"
 
 
-def work(optuna, study, objective, trials: int, on_trial=None) -> None:
-    """Run trials until ``trials`` are done; wait (failing stale trials) while others finish theirs."""
+def work(optuna, study, objective, trials: int, on_trial=None, heartbeats: bool = False) -> None:
+    """Run trials until ``trials`` are done. While others finish theirs, wait, failing the trials of
+    dead workers (stale heartbeats; processes gone from this host); with heartbeats, also wait at
+    the end until no trial is left running, so a dead worker's trial is always marked failed."""
     while True:
         done, running = counts(optuna, study)
-        if done >= trials:
+        if done >= trials and (running == 0 or not heartbeats):
             return
         if done + running >= trials:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # fail_stale_trials is marked experimental
-                optuna.storages.fail_stale_trials(study)
+            fail_dead_trials(optuna, study)
             time.sleep(POLL_SECONDS)
             continue
         study.optimize(objective, n_trials=1, catch=(TrialFailed,))
@@ -77,10 +77,31 @@ def work(optuna, study, objective, trials: int, on_trial=None) -> None:
             on_trial(study, objective)
 
 
+def fail_dead_trials(optuna, study) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fail_stale_trials is marked experimental
+        optuna.storages.fail_stale_trials(study)
+    here = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if host == here and pid.isdigit() and not process_alive(int(pid)):
+            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run(plan: Plan, on_trial=None) -> None:
     optuna, source, study = join(plan)
     objective = Objective(optuna, source, worker=worker_id(os.getpid()))
-    work(optuna, study, objective, plan.trials, on_trial)
+    work(optuna, study, objective, plan.trials, on_trial, heartbeats="://" in plan.storage)
 
 
 def main(argv: list[str]) -> int:

@@ -449,5 +449,5 @@ def test_a_key_with_control_characters_stays_on_one_line(tmp_path):
     lines = problems_of(tmp_path, BASE + '"evil\\nkey\\e[2J": 1\n')
     assert lines == [
         f"{tmp_path / 'c.yaml'}:{len(BASE.splitlines()) + 1}:1: evil\\nkey\\x1b[2J: unknown key; "
-        "allowed: name, seed, dtype, data, model, loss, optimizer, scheduler, train"
+        "allowed: name, seed, dtype, data, model, loss, optimizer, scheduler, train, sweep"
     ]

@@ -45,17 +45,27 @@ def test_the_default_storage(tmp_path):
     assert sqlalchemy_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
 
 
+def running_trials(path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        study = optuna.load_study(study_name="small", storage=f"sqlite:///{path}")
+    except KeyError:
+        return 0
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
+
+
 def test_ctrl_c_keeps_the_study_and_the_same_command_continues_it(tmp_path):
     make_sweep_project(tmp_path, SWEEP.replace("lower: 2, upper: 4, step: 2", "lower: 2000, upper: 2000"))
     command = [sys.executable, "-m", "lddl_cli", "sweep", "sweep.yaml", "--out", "out", "--trials", "2"]
     process = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    for _ in range(600):
-        if (tmp_path / "out" / "study.db").exists():
+    for _ in range(1200):  # until the first trial runs (each trains for seconds)
+        if running_trials(tmp_path / "out" / "study.db"):
             break
         time.sleep(0.1)
-    time.sleep(1.5)  # inside the first trial (each trains for seconds)
+    time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
@@ -87,3 +97,21 @@ def test_the_live_table_draws_on_a_terminal_and_lines_go_to_logs():
     display.update(rows)
     display.update(rows)  # a trial is printed once
     assert log.getvalue() == "trial 0 complete  val_loss 0.25  a=0.5  1 s  best #0 0.25\n"
+
+
+def test_a_trial_whose_process_is_gone_is_failed_and_a_live_ones_is_not():
+    import os
+    import socket
+
+    from lddl_cli.sweep.worker import fail_dead_trials
+
+    study = optuna.create_study()
+    dead, alive = study.ask(), study.ask()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead.set_user_attr("worker", f"{socket.gethostname()}:{int(gone.stdout)}")
+    alive.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    fail_dead_trials(optuna, study)
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
