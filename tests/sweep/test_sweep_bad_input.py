@@ -84,3 +84,13 @@ def test_workers_must_be_positive(tmp_path, monkeypatch):
 def test_show_without_a_study_is_one_line(tmp_path, monkeypatch):
     line = run_bad(tmp_path, monkeypatch, SWEEP, "--show")
     assert "no study here yet" in line, line
+
+
+def test_lddl_check_reports_a_broken_sweep_too(tmp_path, monkeypatch):
+    make_sweep_project(tmp_path, SWEEP.replace("categories: [4, 8]", "categories: [4, 0]"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["check", "sweep.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "sweep.yaml:28:23: sweep.parameters.train.batch_size: a trial may draw 0"
+    ), result.stderr
