@@ -20,6 +20,7 @@ CASES = {
     "large": "benchmarks.large",
     "optim": "benchmarks.optimizers",
     "e2e": "benchmarks.end_to_end",
+    "sweep": "benchmarks.sweep",
 }
 
 

@@ -1,76 +1,27 @@
 """The ``lddl`` command: thin Typer commands around plain functions.
 
-Every command goes through one exception boundary: an ``LddlError`` prints its ``lines()`` on
-stderr and exits with its ``exit_code`` (2 bad input, 1 run-time failure); any other exception
-prints one ``internal error: ...`` line and exits 1 (the traceback only with ``LDDL_DEBUG=1``);
-Ctrl-C exits 130. Heavy modules (NumPy, matplotlib, pydantic, the config, the trainer) are
-imported inside the commands, so ``lddl --help`` stays instant.
+Every command goes through one exception boundary (``boundary.py``): lddl's errors become their
+stderr lines and exit code, anything else one ``internal error`` line. Heavy modules (NumPy,
+matplotlib, pydantic, the config, the trainer) are imported inside the commands, so ``lddl --help``
+stays instant.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import os
-import sys
-import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from . import __version__
-
-
-def _examples(*commands: str) -> str:
-    """An epilog listing example commands, kept verbatim by the help formatter (the \\b marker)."""
-    return "Examples:\n\n\b\n" + "\n".join(f"  {command}" for command in commands)
-
-
-class OneLineErrors(typer.core.TyperGroup):
-    """Usage errors (unknown option, bad value, missing argument) as one stderr line and exit 2,
-    like every other bad input, instead of click's usage block."""
-
-    def main(self, *args, standalone_mode: bool = True, **kwargs):
-        if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
-        from typer.exceptions import Abort, TyperException  # click's exceptions derive from it
-
-        try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
-        except TyperException as error:
-            if type(error).__name__ == "NoArgsIsHelpError":  # bare `lddl`: the help text, as asked
-                error.show()
-            else:
-                context = getattr(error, "ctx", None)
-                where = context.command_path if context is not None else "lddl"
-                message = " ".join(error.format_message().split()).rstrip(".")
-                _stderr(f"{where}: {message}; see '{where} --help'")
-            sys.exit(error.exit_code)
-        except Abort:
-            _stderr("interrupted")
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-class PlainUsage(typer.core.TyperCommand):
-    """Usage lines name a required argument as ``CONFIG`` (typer would print ``{CONFIG}``)."""
-
-    def collect_usage_pieces(self, ctx) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, typer.core.TyperArgument) and param.required and param.nargs == 1:
-                pieces.append(param.display_name_raw)
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        return pieces
-
+from .boundary import OneLineErrors, PlainUsage, boundary, examples, release_closed_stdout, stderr_line
 
 app = typer.Typer(
     name="lddl",
     cls=OneLineErrors,
     help="Train small neural networks written from scratch in NumPy, from a YAML config.",
-    epilog=_examples(
+    epilog=examples(
         "lddl data sin --out data",
         "lddl data sin --grid --n 500 --noise 0 --out data",
         "lddl train configs/sin.yaml",
@@ -84,54 +35,11 @@ app = typer.Typer(
 )
 data_app = typer.Typer(
     help="Write example data sets.",
-    epilog=_examples("lddl data sin --out data", "lddl data sin --grid --n 500 --noise 0 --out data"),
+    epilog=examples("lddl data sin --out data", "lddl data sin --grid --n 500 --noise 0 --out data"),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(data_app, name="data")
-
-
-def _stderr(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
-
-
-def boundary(command):
-    """Turn lddl's errors into stderr lines + exit codes; never show a traceback unless LDDL_DEBUG=1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from .errors import LddlError
-
-        try:
-            return command(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except LddlError as error:
-            for line in error.lines():
-                _stderr(line)
-            raise typer.Exit(error.exit_code) from None
-        except KeyboardInterrupt:
-            _stderr("interrupted")
-            raise typer.Exit(130) from None
-        except BrokenPipeError:
-            # The reader went away (`lddl predict ... | head`): stop quietly, as Python's docs advise.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise typer.Exit(1) from None
-        except OSError as error:
-            # A file that cannot be written or read at run time (permissions, a full disk): exit 1.
-            where = f"{error.filename}: " if error.filename else ""
-            _stderr(f"{where}{error.strerror or error}")
-            raise typer.Exit(1) from None
-        except Exception as error:
-            if os.environ.get("LDDL_DEBUG") == "1":
-                traceback.print_exc(file=sys.stderr)
-            message = " ".join(str(error).split()) or type(error).__name__
-            _stderr(f"internal error: {type(error).__name__}: {message}")
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _refuse_lddl_file(path: Path) -> None:
@@ -168,7 +76,7 @@ def root(
 # --- train ------------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl train configs/sin.yaml",
         "lddl train configs/sin.yaml --out runs/try --set optimizer.lr=0.005 --set train.epochs=200",
         "lddl train configs/adam.yaml --quiet",
@@ -219,7 +127,7 @@ def train(
 # --- predict ----------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl predict --weights runs/sin/model.npz --x 0.5 --x 1.0",
         "lddl predict --weights runs/sin/model.npz --input data/val_x.npy --output pred.csv",
     ),
@@ -283,7 +191,7 @@ def predict(
 
 # --- evaluate ---------------------------------------------------------------------------------
 @app.command(
-    epilog=_examples(
+    epilog=examples(
         "lddl evaluate --weights runs/iris/model.npz --data data/iris.csv",
         "lddl evaluate --weights runs/sin/model.npz --x data/val_x.npy --y data/val_y.npy --json",
     )
@@ -317,7 +225,7 @@ def evaluate(
 # --- plot -------------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl plot runs/sin",
         "lddl plot --weights runs/sin/model.npz --x data/x.npy --y data/y.npy --out fit.png",
     ),
@@ -359,7 +267,7 @@ def plot(
 # --- check ------------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl check configs/sin.yaml",
         "lddl check configs/sin.yaml --set train.batch_size=8",
     ),
@@ -397,7 +305,7 @@ def check(
 # --- summary ----------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl summary configs/sin.yaml",
         "lddl summary runs/sin/model.npz",
     ),
@@ -438,7 +346,7 @@ def summary(
 @data_app.command(
     "sin",
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl data sin --out data                           # x.npy, y.npy: 200 noisy points",
         "lddl data sin --grid --n 500 --noise 0 --out data  # val_x.npy, val_y.npy",
     ),
@@ -462,10 +370,61 @@ def data_sin(
         typer.echo(f"wrote {path}")
 
 
+# --- sweep ------------------------------------------------------------------------------------
+@app.command(
+    epilog=examples(
+        "lddl sweep configs/sweep.yaml",
+        "lddl sweep configs/sweep.yaml --trials 40 --workers 2",
+        "lddl sweep configs/sweep.yaml --storage postgresql://lddl@db:5432/lddl --study sine",
+        "lddl sweep configs/sweep.yaml --show",
+    )
+)
+@boundary
+def sweep(
+    config: Annotated[Path, typer.Argument(help="A YAML config with a sweep: section.")],
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="Done trials to reach (default: sweep.trials).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes on the study.")] = 1,
+    storage: Annotated[
+        str | None, typer.Option("--storage", help="Study storage URL (default: OUT/study.db, SQLite).")
+    ] = None,
+    study: Annotated[
+        str | None, typer.Option("--study", help="Study name (default: the config's name).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: runs/<name>-sweep).")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the study's trials from its storage and exit.")
+    ] = False,
+) -> None:
+    """Search the config's sweep: parameters with Optuna; write trials.csv, best.yaml, best/ and plots.
+
+    Ctrl-C keeps the study: the same command continues it. Run it on many machines with one
+    --storage and --study to share one search.
+    """
+    from .sweep import search
+
+    console = _console()
+    if show:
+        search.show(config, console, storage=storage, study=study, out=out)
+        return
+    try:
+        paths = search.run_sweep(
+            config, console, trials=trials, workers=workers, storage=storage, study=study, out=out
+        )
+    except search.SweepInterrupted:
+        stderr_line("interrupted; the study is kept: run the same command again to continue it")
+        raise typer.Exit(130) from None
+    for path in paths.values():
+        console.print(f"wrote {path}", soft_wrap=True, markup=False, highlight=False)
+
+
 # --- schema -----------------------------------------------------------------------------------
 @app.command(
     cls=PlainUsage,
-    epilog=_examples(
+    epilog=examples(
         "lddl schema > lddl.schema.json",
     ),
 )
@@ -484,14 +443,4 @@ def main() -> None:
     try:
         app()
     finally:
-        _release_closed_stdout()
-
-
-def _release_closed_stdout() -> None:
-    """If the reader of stdout went away (``lddl schema | head -1``), point stdout at /dev/null, so
-    that the interpreter's last flush does not print a BrokenPipeError (Python's documented recipe)."""
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        release_closed_stdout()

@@ -4,7 +4,7 @@ top and inside functions) is parsed, and
 - no two modules import each other, directly or around a circle;
 - ``nn`` imports NumPy and the standard library only (and itself);
 - a package imports only packages below it: nn < errors < config < files, plotting < training
-  < commands < cli < __main__ (``lddl_cli/__init__.py``, which holds the version, is below all).
+  < commands, sweep < boundary < cli < __main__ (``lddl_cli/__init__.py``, the version, is below all).
 
 Each rule is also fed a planted violation, so a checker that sees nothing is caught.
 """
@@ -31,7 +31,9 @@ RANKS = {
     "plotting": 4,
     "training": 5,
     "commands": 6,
-    "cli": 7,
+    "sweep": 6,
+    "boundary": 7,
+    "cli": 7.5,
     "__main__": 8,
 }
 NN_ALLOWED = {"numpy"}

@@ -66,6 +66,20 @@ SHARED = {
 
 OWNED = {
     # the top level
+    ("Config", "sweep"): "a hyperparameter search over key paths of this config (lddl sweep)",
+    # the sweep section
+    ("SweepConfig", "metric"): "the validation metric a trial is scored by: val_loss or val_<metric>",
+    ("SweepConfig", "goal"): "minimize or maximize the metric",
+    ("SweepConfig", "trials"): "how many complete trials the study should reach",
+    ("SweepConfig", "sampler"): "how Optuna draws the next trial: tpe, random or grid",
+    ("SweepConfig", "pruner"): "stop poor trials early from their per-epoch metric: none, median, hyperband",
+    ("SweepConfig", "seed"): "the seed of the sampler",
+    ("SweepConfig", "parameters"): "dotted key path -> its space {space, lower, upper, step, categories}",
+    ("SweepParameter", "space"): "the search space: loguniform, uniform, int or choice",
+    ("SweepParameter", "lower"): "the smallest value of the range",
+    ("SweepParameter", "upper"): "the largest value of the range",
+    ("SweepParameter", "step"): "the spacing of the values drawn from the range (optional)",
+    ("SweepParameter", "categories"): "the values a choice draws from",
     ("Config", "name"): "run name: outputs go to runs/<name>/ unless --out is given",
     ("Config", "seed"): "the one seed of initialization, subset, split and shuffling",
     ("Config", "dtype"): "floating-point type of the parameters and data: float32 or float64",

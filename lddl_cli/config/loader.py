@@ -21,6 +21,7 @@ from .locator import Locator
 from .messages import sorted_problems, translate
 from .overrides import apply_override
 from .sections import Config
+from .sweep_checks import sweep_problems, trial_base
 from .type_switch import replace_type_switches
 from .yaml_loader import YamlDocument, load_yaml_file
 
@@ -50,6 +51,8 @@ def validate_config(
         problems = replace_type_switches(translate(error, data, locator) + problems, before, data, locator)
         raise ConfigError(sorted_problems(problems)) from None
     problems += cross_check(config, locator)
+    if not problems and config.sweep is not None:  # every value a trial may draw, checked as a config
+        problems += sweep_problems(config, trial_base(config, data), locator, validate_config)
     if problems:
         raise ConfigError(sorted_problems(problems))
     config._source_dir = source_dir if source_dir is not None else Path.cwd()

@@ -39,6 +39,7 @@ from .specs import (
     SGDSpec,
     check_bias_init,
 )
+from .sweep import SweepConfig
 from .tables import fill_defaults
 
 
@@ -180,6 +181,7 @@ class Config(BaseModel):
     optimizer: OptimizerSpec = SGDSpec()
     scheduler: SchedulerSpec | None = None
     train: TrainConfig
+    sweep: SweepConfig | None = None  # read by `lddl sweep` only; a training run ignores it
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _fill = model_validator(mode="before")(lambda data: fill_defaults(data))
@@ -213,6 +215,8 @@ class Config(BaseModel):
     def resolved(self) -> dict:
         """The fully resolved config as plain data: defaults filled, model as explicit layers."""
         data = self.model_dump(mode="python")
+        if data.get("sweep") is None:  # absent, not null: a config without a sweep resolves as before
+            data.pop("sweep", None)
         data["model"] = {"layers": resolve_layers(self)}
         return data
 

@@ -104,15 +104,17 @@ def load_data(config):
     return with_widths(config, dataset.x.shape[1], outputs), dataset
 
 
-def prepare(config):
+def prepare(config, load=None):
     """(rng, resolved layers, model, data): steps 1 to 4 of the rng order. ``data.config`` is the
-    config with its ``auto`` widths resolved."""
+    config with its ``auto`` widths resolved. ``load(config)`` reads a .npy data set (default
+    ``load_dataset``; a sweep passes a ``DatasetCache``: no rng is drawn there); a table is read by
+    ``load_data``."""
     rng = np.random.default_rng(config.seed)
     config, dataset = load_data(config)
     layers = resolve_layers(config)
     model = build_model(layers, config.dtype, rng)
     if dataset is None:
-        dataset = load_dataset(config)
+        dataset = (load or load_dataset)(config)
     data = scale(split_data(dataset, config, rng), config, dataset)
     data.config = config
     return rng, layers, model, data

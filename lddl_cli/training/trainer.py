@@ -42,10 +42,10 @@ class Trainer:
     everything a resumable checkpoint needs.
     """
 
-    def __init__(self, config, callbacks=()) -> None:
+    def __init__(self, config, callbacks=(), load=None) -> None:
         self.config = config
         self.callbacks = list(callbacks)
-        self.rng, self.layers, self.model, self.data = prepare(config)
+        self.rng, self.layers, self.model, self.data = prepare(config, load)  # load: see prepare
         self.config = config = self.data.config  # with a table's ``auto`` widths resolved
         self.parameters = self.model.parameters()
         self.loss_fn = build_loss(config.loss)

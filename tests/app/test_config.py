@@ -451,5 +451,5 @@ def test_a_key_with_control_characters_stays_on_one_line(tmp_path):
     assert lines == [
         f"{tmp_path / 'c.yaml'}:{len(BASE.splitlines()) + 1}:1: evil\\nkey\\x1b[2J: unknown key; "
         "allowed: name, seed, dtype, data, task, preprocess, metrics, model, loss, optimizer, "
-        "scheduler, train"
+        "scheduler, train, sweep"
     ]

@@ -316,6 +316,7 @@ def test_schema_describes_every_section_and_type():
         "optimizer",
         "scheduler",
         "train",
+        "sweep",
     }
     assert set(schema["required"]) == {"data", "model", "train"}
     definitions = schema["$defs"]
