@@ -39,12 +39,21 @@ def dotted_path(path) -> str:
     return text
 
 
-def lookup_written(value, path: tuple) -> bool:
+_MISSING = object()
+
+
+def lookup(data, path: tuple, default=None):
+    """The value at ``path`` in plain data (dicts by key, lists by index), or ``default``."""
     for element in path:
-        if isinstance(value, dict) and element in value:
-            value = value[element]
-        elif isinstance(value, list) and isinstance(element, int) and element < len(value):
-            value = value[element]
+        if isinstance(data, dict) and element in data:
+            data = data[element]
+        elif isinstance(data, list) and isinstance(element, int) and element < len(data):
+            data = data[element]
         else:
-            return False
-    return True
+            return default
+    return data
+
+
+def lookup_written(value, path: tuple) -> bool:
+    """Whether ``path`` is present in ``value``."""
+    return lookup(value, path, _MISSING) is not _MISSING

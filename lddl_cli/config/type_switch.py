@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from ..errors import Problem
-from .locator import Locator, dotted_path
+from .locator import Locator, dotted_path, lookup
 from .messages import SPEC_KINDS
 
 _SECTIONS = ("loss", "optimizer", "scheduler")
@@ -41,14 +41,14 @@ def type_switch_problems(before, after, locator: Locator) -> list[tuple[set[str]
         section = path[:-1]
         if path[-1:] != ("type",) or _spec_key(section) is None:
             continue
-        new = _lookup(after, section)
+        new = lookup(after, section)
         kind, variants = SPEC_KINDS[_spec_key(section)]
         name = new.get("type") if isinstance(new, dict) else None
         spec = variants.get(name) if isinstance(name, str) else None
         if spec is None:  # not a mapping, or not a registered name: reported as such
             continue
         # The section as it was before the type changed: a --set of the whole section, or the file's.
-        old = locator.overrides[section] if section in locator.overrides else _lookup(before, section)
+        old = locator.overrides[section] if section in locator.overrides else lookup(before, section)
         old_type = old.get("type") if isinstance(old, dict) else old if isinstance(old, str) else None
         fields = spec.model_fields
         extra = [str(key) for key in new if key not in fields]
@@ -87,17 +87,6 @@ def _spec_key(section: tuple) -> str | None:
         if len(section) == 4 and section[3] in ("weight_init", "bias_init"):
             return section[3]
     return None
-
-
-def _lookup(data, path: tuple):
-    for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def _set_key(path: tuple) -> str:
