@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 import yaml
+from runs_helpers import located
 
 from lddl_cli.config import load_config, resolve_layers
 from lddl_cli.config import specs as spec_tables
@@ -233,16 +234,6 @@ def test_four_problems_in_one_run(tmp_path):
 
 
 # --- typos, types, ranges, names: one located line each ------------------------------------------
-def located(text: str, anchor: str) -> str:
-    """'LINE:COL' of the first occurrence of ``anchor`` in ``text`` (1-based); with 'key: |value'
-    the position after the '|'."""
-    prefix, _, rest = anchor.rpartition("|")
-    offset = text.index(prefix + rest) + len(prefix)
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return f"{line}:{col}"
-
-
 @pytest.mark.parametrize(
     ("old", "new", "key", "anchor", "expected"),
     [

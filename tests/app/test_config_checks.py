@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from runs_helpers import located
 
 from lddl_cli import nn
 from lddl_cli.config import (
@@ -55,13 +56,6 @@ def write(tmp_path, text: str, name: str = "c.yaml"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def located(text: str, anchor: str) -> str:
-    """'LINE:COL' (1-based) of the text after the '|' in ``anchor``'s first occurrence."""
-    prefix, _, rest = anchor.rpartition("|")
-    offset = text.index(prefix + rest) + len(prefix)
-    return f"{text.count(chr(10), 0, offset) + 1}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
 def problems_of(path, overrides=()) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from runs_helpers import located
 from typer.testing import CliRunner
 
 from lddl_cli import nn
@@ -48,13 +49,6 @@ def write(tmp_path, text: str, name: str = "c.yaml"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def located(text: str, anchor: str) -> str:
-    """'LINE:COL' (1-based) of the text after the '|' in ``anchor``'s first occurrence."""
-    prefix, _, rest = anchor.rpartition("|")
-    offset = text.index(prefix + rest) + len(prefix)
-    return f"{text.count(chr(10), 0, offset) + 1}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
 def problems_of(path, overrides=()) -> list[str]:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from runs_helpers import located
 
 from lddl_cli.config import load_config
 from lddl_cli.errors import DataError
@@ -240,13 +241,6 @@ def project(tmp_path, monkeypatch, rng):
     np.save("vy.npy", rng.normal(size=(6, 1)))
     (tmp_path / "c.yaml").write_text(CONFIG)
     return tmp_path
-
-
-def located(text: str, anchor: str) -> str:
-    """'LINE:COL' (1-based) of the text after the '|' in ``anchor``'s first occurrence."""
-    prefix, _, rest = anchor.rpartition("|")
-    offset = text.index(prefix + rest) + len(prefix)
-    return f"{text.count(chr(10), 0, offset) + 1}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
 def dataset(overrides=()):

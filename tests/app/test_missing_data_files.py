@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runs_helpers import located
 from typer.testing import CliRunner
 
 from lddl_cli.cli import app
@@ -37,13 +38,6 @@ def project(tmp_path, monkeypatch, rng):
         np.save(f"{name}.npy", rng.normal(size=(rows, 1)))
     (tmp_path / "c.yaml").write_text(CONFIG)
     return tmp_path
-
-
-def located(text: str, anchor: str) -> str:
-    """'LINE:COL' (1-based) of the text after the '|' in ``anchor``'s first occurrence."""
-    prefix, _, rest = anchor.rpartition("|")
-    offset = text.index(prefix + rest) + len(prefix)
-    return f"{text.count(chr(10), 0, offset) + 1}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
 
 
 def data_problems(overrides=()) -> list[str]:
