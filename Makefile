@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,sweep]'
+	$(BIN)/python -m pip install --quiet -e '.[test,sweep,export]'
 	$(BIN)/python -m compileall -q lddl_cli
 	touch $@
 

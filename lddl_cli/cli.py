@@ -342,6 +342,30 @@ def summary(
     _console().print(summary_table(summary_rows(model, layers), title))
 
 
+# --- export -----------------------------------------------------------------------------------
+@app.command(
+    cls=PlainUsage,
+    epilog=examples(
+        "lddl export --weights runs/sin/model.npz --format onnx",
+        "lddl export --weights runs/sin/model.npz --format safetensors --out sin.safetensors",
+    ),
+)
+@boundary
+def export(
+    weights: Annotated[Path, typer.Option("--weights", "-w", help="A model.npz written by lddl train.")],
+    format_: Annotated[str, typer.Option("--format", help="onnx or safetensors.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Default: the weights' name, .onnx/.safetensors.")
+    ] = None,
+    opset: Annotated[int | None, typer.Option("--opset", help="ONNX opset, 13 to 26 (default 26).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")] = False,
+) -> None:
+    """Write the model as ONNX (scaler, layers and outputs; raw rows in) or as safetensors."""
+    from .commands.export import export_command
+
+    typer.echo(f"wrote {export_command(weights, format_, out, opset=opset, overwrite=overwrite)}")
+
+
 # --- data -------------------------------------------------------------------------------------
 @data_app.command(
     "sin",

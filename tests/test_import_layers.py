@@ -30,6 +30,7 @@ RANKS = {
     "files": 4,
     "plotting": 4,
     "training": 5,
+    "export": 5.5,
     "commands": 6,
     "sweep": 6,
     "boundary": 7,
