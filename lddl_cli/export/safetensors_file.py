@@ -18,8 +18,8 @@ def safetensors_bytes(state: dict[str, np.ndarray], metadata: dict[str, str]) ->
     header: dict = {"__metadata__": {"format": "pt", **metadata}}
     chunks, offset = [], 0
     for key in order:
-        array = np.ascontiguousarray(state[key])
-        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        array = state[key]  # not np.ascontiguousarray: it makes a 0-d counter 1-d
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
         header[key] = {
             "dtype": DTYPES[array.dtype],
             "shape": list(array.shape),
