@@ -21,6 +21,7 @@ CASES = {
     "optim": "benchmarks.optimizers",
     "e2e": "benchmarks.end_to_end",
     "sweep": "benchmarks.sweep",
+    "export": "benchmarks.export",
 }
 
 
