@@ -82,6 +82,8 @@ def test_the_readme_python_runs_an_exported_model(tmp_path, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert CliRunner().invoke(app, ["export", "-w", "runs/sin/model.npz", "--format", "onnx"]).exit_code == 0
+    result = CliRunner().invoke(app, ["export", "-w", "runs/sin/checkpoint.npz", "--format", "onnx"])
+    assert result.exit_code == 2 and "this is a checkpoint" in result.stderr, result.output
     scope: dict = {}
     exec(code, scope)  # noqa: S102 - the README's own lines
     assert scope["y"].shape == (3, 1)
