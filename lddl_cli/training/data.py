@@ -93,11 +93,11 @@ def scale(data: TrainData, config, dataset) -> TrainData:
     return data
 
 
-def load_data(config):
+def load_data(config, read_table=load_table_dataset):
     """(the config with its ``auto`` widths resolved, the dataset): a table or the .npy arrays."""
     if config.data.path is None:
         return config, None
-    dataset = load_table_dataset(config)
+    dataset = read_table(config)
     outputs = len(dataset.classes) if dataset.classes is not None else dataset.y.shape[1]
     if config.loss.type == "bce_with_logits":
         outputs = 1
@@ -108,9 +108,9 @@ def prepare(config, load=None):
     """(rng, resolved layers, model, data): steps 1 to 4 of the rng order. ``data.config`` is the
     config with its ``auto`` widths resolved. ``load(config)`` reads a .npy data set (default
     ``load_dataset``; a sweep passes a ``DatasetCache``: no rng is drawn there); a table is read by
-    ``load_data``."""
+    ``load_data``, through ``load.read_table`` when ``load`` has one (the cache's)."""
     rng = np.random.default_rng(config.seed)
-    config, dataset = load_data(config)
+    config, dataset = load_data(config, getattr(load, "read_table", load_table_dataset))
     layers = resolve_layers(config)
     model = build_model(layers, config.dtype, rng)
     if dataset is None:
