@@ -366,6 +366,31 @@ def export(
     typer.echo(f"wrote {export_command(weights, format_, out, opset=opset, overwrite=overwrite)}")
 
 
+# --- gradcheck --------------------------------------------------------------------------------
+@app.command(
+    cls=PlainUsage,
+    epilog=examples("lddl gradcheck configs/sin.yaml", "lddl gradcheck configs/iris.yaml --batch 8 --seed 1"),
+)
+@boundary
+def gradcheck(
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
+    batch: Annotated[int | None, typer.Option("--batch", help="Rows (default: train.batch_size).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random projections.")] = 0,
+) -> None:
+    """Check every layer's backward and the loss's gradient against central differences (float64).
+
+    Tolerances as torch.autograd.gradcheck: eps 1e-6, pass when |a - n| <= 1e-5 + 1e-3 |n|.
+    Exit 0 when all pass, 1 naming the first failing layer.
+    """
+    from .commands.gradcheck import gradcheck_command
+
+    _refuse_lddl_file(config)
+    failure = gradcheck_command(config, batch, seed, _console())
+    if failure is not None:
+        stderr_line(failure)
+        raise typer.Exit(1)
+
+
 # --- data -------------------------------------------------------------------------------------
 @data_app.command(
     "sin",

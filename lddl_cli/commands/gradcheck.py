@@ -106,7 +106,25 @@ def print_report(rows: list[Row], console, title: str) -> None:
         console.print(title, markup=False, highlight=False)
         console.print(plain_table(rows), markup=False, highlight=False, soft_wrap=True)
     tolerances = (
-        f"central differences, eps {gradcheck.EPS:g}; pass: |a - n| <= {gradcheck.ATOL:g} "
-        f"+ {gradcheck.RTOL:g} |n| (torch.autograd.gradcheck's)"
+        f"a: backward, n: central differences, eps {gradcheck.EPS:g}; "
+        f"pass: |a-n| <= {gradcheck.ATOL:g} + {gradcheck.RTOL:g}|n|"
     )
-    console.print(tolerances, markup=False, highlight=False)
+    console.print(tolerances, markup=False, highlight=False, soft_wrap=True)
+
+
+def gradcheck_command(config: Path, batch: int | None, seed: int, console) -> str | None:
+    """Check CONFIG's network and print the report; the line naming the first failure, or None."""
+    if batch is not None and batch < 1:
+        from ..errors import UsageError
+
+        raise UsageError(f"--batch: expected a positive number of rows, got {batch}")
+    rows = check_network(config, batch, seed)
+    print_report(rows, console, f"gradcheck {config}: float64, {len(rows)} gradients")
+    failed = first_failure(rows)
+    if failed is None:
+        return None
+    check = failed.check
+    return (
+        f"gradcheck failed at {failed.layer}: {check.tensor} differs from central differences "
+        f"(max abs error {check.max_abs_error:.2e}, max rel error {check.max_rel_error:.2e})"
+    )
