@@ -56,3 +56,15 @@ def test_bad_arguments_are_one_line_and_exit_2(args, words):
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1 and words in done.stderr
+
+
+def test_the_readme_transcript_is_what_the_command_prints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ lddl gradcheck configs/sin.yaml --batch 4\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0].splitlines()
+    printed = _lddl(*command[2:].split()).stdout.splitlines()
+    assert shown[:2] == printed[:2] and shown[-1] == printed[-1]
+    words = {tuple(line.split()[:-3]) + (line.split()[-1],) for line in printed[2:-1]}
+    for line in shown[2:-1]:
+        if line != "...":  # a row: its layer, tensor and verdict as printed (the errors are rounding)
+            assert tuple(line.split()[:-3]) + (line.split()[-1],) in words, line
