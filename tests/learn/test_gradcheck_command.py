@@ -62,7 +62,7 @@ def test_the_readme_transcript_is_what_the_command_prints():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     command = "$ lddl gradcheck configs/sin.yaml --batch 4\n"
     shown = readme.split(command, 1)[1].split("```", 1)[0].splitlines()
-    printed = _lddl(*command[2:].split()).stdout.splitlines()
+    printed = _lddl(*command.split()[2:]).stdout.splitlines()
     assert shown[:2] == printed[:2] and shown[-1] == printed[-1]
     words = {tuple(line.split()[:-3]) + (line.split()[-1],) for line in printed[2:-1]}
     for line in shown[2:-1]:
