@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _lddl(*args: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "lddl_cli", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={"COLUMNS": "80", "PATH": ""})
+    env = {"COLUMNS": "80", "PATH": ""}  # a log file: no terminal, no colour settings inherited
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 def test_the_sine_config_passes_in_a_log_file_within_80_columns():

@@ -1,4 +1,6 @@
-"""A reusable float64 central-difference gradient checker for lddl layers and losses.
+"""The suite's strict float64 gradient checker for lddl layers and losses, on the library's own
+central differences (``lddl_cli.nn.gradcheck``, which ``lddl gradcheck`` runs with
+torch.autograd.gradcheck's looser tolerances).
 
 A layer is checked through the random projection loss L = sum(layer(x) * R), whose gradient
 with respect to the output is R: ``layer.backward(R)`` must equal dL/dx and leave dL/dp in
@@ -16,6 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lddl_cli.nn import gradcheck
+
 STEP = 1e-6
 ATOL = 1e-8
 RTOL = 1e-6
@@ -29,25 +33,8 @@ class GradientMismatch(AssertionError):
 
 
 def numeric_gradient(f: Callable[[], float], array: np.ndarray, step: float = STEP) -> np.ndarray:
-    """Central differences (f(a + h e_i) - f(a - h e_i)) / 2h, perturbing ``array`` in place.
-
-    ``f`` must read ``array`` on every call; each element is restored exactly afterwards.
-    """
-    if array.dtype != np.float64:
-        raise TypeError(f"gradient checks need float64 arrays, got {array.dtype}")
-    grad = np.zeros_like(array)
-    flat, grad_flat = array.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat, array):
-        raise ValueError("numeric_gradient needs a contiguous array it can perturb in place")
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + step
-        upper = f()
-        flat[i] = original - step
-        lower = f()
-        flat[i] = original
-        grad_flat[i] = (upper - lower) / (2 * step)
-    return grad
+    """Central differences, perturbing ``array`` in place: the library's own (``nn.gradcheck``)."""
+    return gradcheck.numeric_gradient(f, array, eps=step)
 
 
 def compare(name: str, analytic: np.ndarray, numeric: np.ndarray) -> list[str]:
