@@ -16,6 +16,7 @@ import typer
 
 from . import __version__
 from .boundary import OneLineErrors, PlainUsage, boundary, examples, release_closed_stdout, stderr_line
+from .cli_data import data_app
 
 app = typer.Typer(
     name="lddl",
@@ -32,12 +33,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-)
-data_app = typer.Typer(
-    help="Write example data sets.",
-    epilog=examples("lddl data sin --out data", "lddl data sin --grid --n 500 --noise 0 --out data"),
-    no_args_is_help=True,
-    rich_markup_mode=None,
 )
 app.add_typer(data_app, name="data")
 
@@ -391,34 +386,6 @@ def gradcheck(
         raise typer.Exit(1)
 
 
-# --- data -------------------------------------------------------------------------------------
-@data_app.command(
-    "sin",
-    cls=PlainUsage,
-    epilog=examples(
-        "lddl data sin --out data                           # x.npy, y.npy: 200 noisy points",
-        "lddl data sin --grid --n 500 --noise 0 --out data  # val_x.npy, val_y.npy",
-    ),
-)
-@boundary
-def data_sin(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the .npy files into.")],
-    n: Annotated[int, typer.Option("--n", help="Number of points.")] = 200,
-    noise: Annotated[
-        float, typer.Option("--noise", help="Uniform noise amplitude: U[-noise, noise).")
-    ] = 0.05,
-    grid: Annotated[
-        bool, typer.Option("--grid", help="Write val_x.npy / val_y.npy (the validation grid).")
-    ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the noise.")] = 0,
-) -> None:
-    """y = 2 sin(x) + U[-noise, noise) on x evenly spaced over [-pi, pi], as (N, 1) arrays."""
-    from .files.datasets import write_sine
-
-    for path in write_sine(out, n, noise, grid=grid, seed=seed):
-        typer.echo(f"wrote {path}")
-
-
 # --- sweep ------------------------------------------------------------------------------------
 @app.command(
     epilog=examples(
@@ -468,6 +435,26 @@ def sweep(
         raise typer.Exit(130) from None
     for path in paths.values():
         console.print(f"wrote {path}", soft_wrap=True, markup=False, highlight=False)
+
+
+# --- explain ----------------------------------------------------------------------------------
+@app.command(
+    cls=PlainUsage, epilog=examples("lddl explain configs/sin.yaml", "lddl explain configs/iris.yaml")
+)
+@boundary
+def explain(
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="The YAML config file.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Override a config key.")
+    ] = None,
+) -> None:
+    """Print the formulas CONFIG will run: each layer's forward and backward with this config's
+    shapes, the loss and its gradient, the optimizer's update rule with its values filled in, the
+    schedule and the gradient clip (the text is the library's own docstrings)."""
+    from .commands.explain import explain_lines
+
+    _refuse_lddl_file(config)
+    typer.echo("\n".join(explain_lines(config, list(set_ or []))))
 
 
 # --- schema -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ RANKS = {
     "commands": 6,
     "sweep": 6,
     "boundary": 7,
+    "cli_data": 7.25,
     "cli": 7.5,
     "__main__": 8,
 }
