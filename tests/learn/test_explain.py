@@ -4,24 +4,17 @@ shapes and hyperparameters."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from learn_helpers import ROOT, lddl_log
 
 from lddl_cli.commands import explain
 from lddl_cli.nn import registry
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.name for p in (ROOT / "configs").glob("*.yaml"))
 
 
-def _explain(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "lddl_cli", "explain", *args]
-    return subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, env={"COLUMNS": "80", "PATH": ""}
-    )
+def _explain(*args: str):
+    return lddl_log("explain", *args)
 
 
 def missing_sections() -> list[str]:

@@ -3,23 +3,13 @@ fits 80 columns, exit 1 with one stderr line naming a planted wrong layer, bad a
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from learn_helpers import ROOT
+from learn_helpers import lddl_log as _lddl
 from typer.testing import CliRunner
 
 from lddl_cli import nn
 from lddl_cli.cli import app
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _lddl(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "lddl_cli", *args]
-    env = {"COLUMNS": "80", "PATH": ""}  # a log file: no terminal, no colour settings inherited
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 def test_the_sine_config_passes_in_a_log_file_within_80_columns():
